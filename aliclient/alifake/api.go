@@ -1,0 +1,183 @@
+package alifake
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"io"
+	"net/http"
+	"strconv"
+	"time"
+)
+
+// apiRoute describes one API path: the endpoint name its counters use, which
+// credentials it demands, and the operation.
+type apiRoute struct {
+	endpoint string
+	auth     bool // Authorization: Bearer <access token>
+	session  bool // a device session whose key verifies X-Signature (§2)
+	serve    func(f *Fake, w http.ResponseWriter, r *http.Request, body []byte)
+}
+
+// routeFor maps a request path to its route. /adrive/v3/file/list is the
+// variant other clients use with the same fields (§4.1).
+func routeFor(path string) (apiRoute, bool) {
+	switch path {
+	case "/v2/account/token":
+		return apiRoute{endpoint: EndpointToken, serve: (*Fake).serveToken}, true
+	case "/v2/user/get":
+		return apiRoute{endpoint: EndpointUserGet, auth: true, serve: (*Fake).serveUserGet}, true
+	case "/users/v1/users/device/create_session":
+		return apiRoute{endpoint: EndpointCreateSession, auth: true, serve: (*Fake).serveCreateSession}, true
+	case "/v2/file/list", "/adrive/v3/file/list":
+		return apiRoute{endpoint: EndpointFileList, auth: true, session: true, serve: (*Fake).serveList}, true
+	case "/v2/file/get":
+		return apiRoute{endpoint: EndpointFileGet, auth: true, session: true, serve: (*Fake).serveGet}, true
+	case "/v2/file/get_by_path":
+		return apiRoute{endpoint: EndpointFileGetByPath, auth: true, session: true, serve: (*Fake).serveGetByPath}, true
+	case "/v2/file/get_download_url":
+		return apiRoute{endpoint: EndpointDownloadURL, auth: true, session: true, serve: (*Fake).serveDownloadURL}, true
+	}
+	return apiRoute{}, false
+}
+
+// maxBody bounds request bodies; real requests are a few hundred bytes.
+const maxBody = 1 << 20
+
+// serveAPI runs the steps every API call shares, in this order: count and
+// log, read the body, injected latency, method, quota, scripted fault, access
+// token, device session; then the operation. Auth is checked before the
+// session (a client must refresh before it re-creates a session). The body is
+// read first because net/http notices a client disconnect (and cancels
+// r.Context(), which ends our sleeps) only once the body is consumed.
+func (f *Fake) serveAPI(w http.ResponseWriter, r *http.Request) {
+	route, ok := routeFor(r.URL.Path)
+	if !ok {
+		writeAPIError(w, http.StatusNotFound, "NotFound", "The resource "+r.URL.Path+" cannot be found.")
+		return
+	}
+	sw, finish := f.begin(route.endpoint, w, r)
+	defer finish()
+
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody))
+	if err != nil {
+		return // the client went away mid-body; nobody to answer
+	}
+	if !f.sleep(r.Context(), f.latency(route.endpoint)) {
+		return
+	}
+	if r.Method != http.MethodPost {
+		sw.Header().Set("Allow", http.MethodPost)
+		writeAPIError(sw, http.StatusMethodNotAllowed, "MethodNotAllowed", "The method "+r.Method+" is not allowed.")
+		return
+	}
+	if retry, ok := f.admit(route.endpoint); !ok {
+		sw.Header().Set("x-retry-after", retrySeconds(retry))
+		writeAPIError(sw, http.StatusTooManyRequests, "TooManyRequests", "Too Many Requests")
+		return
+	}
+	if fault, ok := f.takeFault(route.endpoint); ok {
+		f.answerFault(sw, r, fault, writeAPIError)
+		return
+	}
+	if route.auth && !f.checkAccessToken(sw, r) {
+		return
+	}
+	if route.session && !f.checkSession(sw, r) {
+		return
+	}
+	route.serve(f, sw, r, body)
+}
+
+// decodeBody parses a JSON request body into v, answering 400
+// InvalidParameter when it is not JSON. An empty body is not JSON: clients
+// must send the literal {} (§0), as AList does.
+func decodeBody(w http.ResponseWriter, body []byte, v any) bool {
+	if err := json.Unmarshal(body, v); err != nil {
+		writeAPIError(w, http.StatusBadRequest, "InvalidParameter", "The input parameter body is not valid. "+err.Error())
+		return false
+	}
+	return true
+}
+
+// apiError is the error body of every API family (§9).
+type apiError struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+// writeAPIError answers a JSON error with the given status.
+func writeAPIError(w http.ResponseWriter, status int, code, message string) {
+	writeJSON(w, status, apiError{Code: code, Message: message})
+}
+
+// writeJSON answers v as JSON.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic("alifake: marshal response: " + err.Error()) // our own types; cannot happen
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("x-ca-request-id", randomHex(16))
+	w.WriteHeader(status)
+	_, _ = w.Write(b)
+}
+
+// statusWriter records the status of a response in the request log as it
+// goes out (before the client can see it, so tests never race the log), while
+// keeping Flush reachable for the CDN's streaming.
+type statusWriter struct {
+	http.ResponseWriter
+	f      *Fake
+	entry  *Request
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+		w.f.mu.Lock()
+		w.entry.Status = code
+		w.f.mu.Unlock()
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(p []byte) (int, error) {
+	if w.status == 0 {
+		w.WriteHeader(http.StatusOK)
+	}
+	return w.ResponseWriter.Write(p)
+}
+
+// Flush pushes buffered body bytes to the client; errors surface on the next
+// Write, which is where the copy loops look for them.
+func (w *statusWriter) Flush() { _ = http.NewResponseController(w.ResponseWriter).Flush() }
+
+// Unwrap lets http.ResponseController reach the server's writer.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// randomBytes returns n bytes from crypto/rand, which never fails on the
+// platforms Go supports (Go 1.24+ crashes instead of returning an error).
+func randomBytes(n int) []byte {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return b
+}
+
+// randomHex returns 2n lowercase hex digits.
+func randomHex(n int) string { return hex.EncodeToString(randomBytes(n)) }
+
+// timeFormatMillis is the RFC 3339 form the service uses in file objects,
+// e.g. "2023-08-01T12:34:56.789Z" (§0).
+const timeFormatMillis = "2006-01-02T15:04:05.000Z"
+
+// formatMillis renders t as the service's file-object timestamp.
+func formatMillis(t time.Time) string { return t.UTC().Format(timeFormatMillis) }
+
+// retrySeconds renders a retry delay in whole seconds, rounded up, at least 1,
+// as x-retry-after and Retry-After carry it.
+func retrySeconds(d time.Duration) string {
+	s := int64((d + time.Second - 1) / time.Second)
+	return strconv.FormatInt(max(s, 1), 10)
+}

@@ -1,0 +1,320 @@
+// Package alifake is an in-process fake of the Aliyundrive (alipan) legacy
+// web/app API and of the OSS-style CDN that serves its download links.
+//
+// It exists because alilink's tests run without internet access, and because a
+// lenient fake makes the real client's tests worthless: the fake reproduces
+// the unpleasant parts of the wire protocol described in
+// shared/spec/aliyundrive-api.md — rotating single-use refresh tokens (§1.1),
+// the secp256k1 device-session signature (§2), opaque list markers (§4.1),
+// pre-signed links that expire and may be bound to a Referer (§5), OSS XML
+// errors (§5.3), JSON error bodies with the statuses of §9 — and adds knobs
+// for faults, latency, quotas, throttling and cut connections (§11).
+//
+// The API server answers both the legacy API and the auth endpoint, so a
+// client uses APIURL as its API and its auth base URL. The CDN runs on a
+// second listener (a different host:port), as the real CDN is a different
+// host. Everything listens on 127.0.0.1 only.
+//
+// Room for later: the Open API (§3) and share links (§6) reuse the tree, the
+// token store, the link signer and the CDN; they need only new routes in
+// routeFor and, for the Open API, JWT-shaped refresh tokens with a stable sub.
+package alifake
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Endpoint names accepted by FailNext, SetLatency, SetRateLimit, Calls and
+// Rejected. They name operations, not paths: "file/list" covers both
+// /v2/file/list and /adrive/v3/file/list.
+const (
+	EndpointToken         = "token"
+	EndpointUserGet       = "user/get"
+	EndpointCreateSession = "create_session"
+	EndpointFileList      = "file/list"
+	EndpointFileGet       = "file/get"
+	EndpointFileGetByPath = "file/get_by_path"
+	EndpointDownloadURL   = "get_download_url"
+	EndpointCDN           = "cdn"
+)
+
+const (
+	defaultPageSize  = 200
+	maxPageSize      = 200 // the service's own cap (§4.1; every AList driver asks for 200)
+	defaultListLimit = 100
+	defaultAccessTTL = 2 * time.Hour // "token usually expires in 7200s" (§1.1)
+	defaultExpireSec = 900           // aligo documents 900 as the default (§5.1)
+	maxExpireSec     = 14400         // and 14400 as the maximum
+	defaultUserID    = "8f2c1d9e4b7a4c06a1e35d7b9f0c2e48"
+	defaultDriveID   = "9600002"
+	defaultUserName  = "alilink-demo"
+	domainID         = "bj29"
+	webReferer       = "https://www.alipan.com/" // §5.3, the only Referer a bound link accepts
+	// cdnIdleTimeout: "OSS closes idle connections after 60 seconds" (§5.3).
+	cdnIdleTimeout = 60 * time.Second
+)
+
+// Options configures a Fake. The zero value is usable; New fills defaults.
+type Options struct {
+	// PageSize is the most items one list page returns (default 200, never
+	// more than 200). Tests set e.g. 3 to force many pages.
+	PageSize int
+	// AccessTokenTTL is the lifetime of access tokens (default 2h). The token
+	// response reports it as expires_in in whole seconds, at least 1.
+	AccessTokenTTL time.Duration
+	// LinkTTL caps the lifetime of download links (default 4h, the 14400 s
+	// maximum of expire_sec): x-oss-expires = now + min(expire_sec, LinkTTL).
+	LinkTTL time.Duration
+	// RefererBound makes every link "web-style": the URL carries
+	// x-oss-additional-headers=referer and the CDN demands
+	// Referer: https://www.alipan.com/. SetRefererBound overrides it per file.
+	RefererBound bool
+	// Now is the clock used for token expiry, link expiry, the CDN's expiry
+	// checks, quotas and timestamps (default time.Now). Throttling, latency
+	// and the CDN's idle timeout use real time because they model the
+	// network, not validity. Now is called with the fake's lock held, so it
+	// must not call back into the Fake.
+	Now func() time.Time
+	// UserID, DriveID and UserName describe the single user. Defaults: a
+	// fixed 32-hex user id, drive "9600002", "alilink-demo".
+	UserID, DriveID, UserName string
+}
+
+// Fake is the fake drive: an API server and a CDN server over one in-memory
+// file tree. All methods are safe for concurrent use.
+type Fake struct {
+	opts   Options
+	now    func() time.Time
+	secret []byte // HMAC key for link signatures and list markers
+
+	done     chan struct{} // closed by Close; wakes every sleeping handler
+	inflight sync.WaitGroup
+	serving  sync.WaitGroup
+	streams  atomic.Int64
+
+	mu  sync.Mutex // guards everything below
+	fs  fileSystem
+	tk  tokenStore
+	ds  deviceSessions
+	ctl controls
+
+	closed   bool
+	started  bool
+	apiSrv   *http.Server
+	cdnSrv   *http.Server
+	apiURL   string
+	cdnURL   string
+	apiConns map[net.Conn]struct{}
+	cdnConns map[net.Conn]struct{}
+}
+
+// New returns a Fake with the tree holding only the root folder and no
+// refresh token; call NewRefreshToken to log in and Start to serve.
+func New(opts Options) *Fake {
+	if opts.PageSize <= 0 {
+		opts.PageSize = defaultPageSize
+	}
+	opts.PageSize = min(opts.PageSize, maxPageSize)
+	if opts.AccessTokenTTL <= 0 {
+		opts.AccessTokenTTL = defaultAccessTTL
+	}
+	if opts.LinkTTL <= 0 {
+		opts.LinkTTL = maxExpireSec * time.Second
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.UserID == "" {
+		opts.UserID = defaultUserID
+	}
+	if opts.DriveID == "" {
+		opts.DriveID = defaultDriveID
+	}
+	if opts.UserName == "" {
+		opts.UserName = defaultUserName
+	}
+	f := &Fake{
+		opts:     opts,
+		now:      opts.Now,
+		secret:   randomBytes(32),
+		done:     make(chan struct{}),
+		apiConns: make(map[net.Conn]struct{}),
+		cdnConns: make(map[net.Conn]struct{}),
+	}
+	f.fs.init()
+	f.tk.init()
+	f.ds.init()
+	f.ctl.init()
+	return f
+}
+
+// UserID returns the id of the fake's single user.
+func (f *Fake) UserID() string { return f.opts.UserID }
+
+// DriveID returns the user's default drive id.
+func (f *Fake) DriveID() string { return f.opts.DriveID }
+
+// Start serves the API and the CDN on two ephemeral ports of 127.0.0.1.
+func (f *Fake) Start() error { return f.StartOn("127.0.0.1:0", "127.0.0.1:0") }
+
+// StartOn serves the API on apiAddr and the CDN on cdnAddr, for callers such
+// as the demo that want fixed ports. A Fake starts at most once.
+func (f *Fake) StartOn(apiAddr, cdnAddr string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.closed || f.started {
+		return errors.New("alifake: Start called twice or after Close")
+	}
+	apiLn, err := net.Listen("tcp", apiAddr)
+	if err != nil {
+		return fmt.Errorf("alifake: listen api: %w", err)
+	}
+	cdnLn, err := net.Listen("tcp", cdnAddr)
+	if err != nil {
+		_ = apiLn.Close()
+		return fmt.Errorf("alifake: listen cdn: %w", err)
+	}
+	f.started = true
+	f.apiSrv = &http.Server{Handler: f.APIHandler(), ConnState: f.connTracker(f.apiConns)}
+	f.cdnSrv = &http.Server{
+		Handler:     f.CDNHandler(),
+		ConnState:   f.connTracker(f.cdnConns),
+		IdleTimeout: cdnIdleTimeout,
+	}
+	f.apiURL = "http://" + apiLn.Addr().String()
+	f.cdnURL = "http://" + cdnLn.Addr().String()
+	f.serving.Add(2)
+	go f.serve(f.apiSrv, apiLn)
+	go f.serve(f.cdnSrv, cdnLn)
+	return nil
+}
+
+func (f *Fake) serve(srv *http.Server, ln net.Listener) {
+	defer f.serving.Done()
+	_ = srv.Serve(ln) // always http.ErrServerClosed once Close runs
+}
+
+// connTracker keeps the set of open connections of one listener, so Close can
+// wait for them and OpenCDNConns can report them.
+func (f *Fake) connTracker(set map[net.Conn]struct{}) func(net.Conn, http.ConnState) {
+	return func(c net.Conn, s http.ConnState) {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		switch s {
+		case http.StateNew:
+			set[c] = struct{}{}
+		case http.StateClosed, http.StateHijacked:
+			delete(set, c)
+		}
+	}
+}
+
+// Close stops both servers, cuts every open connection (active bodies
+// included), wakes handlers that sleep for latency, faults or throttling, and
+// returns once no handler and no connection goroutine of the fake remains.
+// Handlers served on a caller's own listener answer 503 afterwards.
+func (f *Fake) Close() {
+	f.mu.Lock()
+	if f.closed {
+		f.mu.Unlock()
+		return
+	}
+	f.closed = true
+	close(f.done)
+	servers := []*http.Server{f.apiSrv, f.cdnSrv}
+	f.mu.Unlock()
+
+	for _, srv := range servers {
+		if srv != nil {
+			_ = srv.Close()
+		}
+	}
+	f.inflight.Wait()
+	f.serving.Wait()
+	// http.Server.Close closes the connections but their goroutines report
+	// StateClosed a moment later; wait for that so leak checkers stay quiet.
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		f.mu.Lock()
+		n := len(f.apiConns) + len(f.cdnConns)
+		f.mu.Unlock()
+		if n == 0 {
+			return
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// APIURL is the base URL of the legacy API and of the auth endpoint.
+func (f *Fake) APIURL() string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.apiURL
+}
+
+// CDNURL is the base URL that download links point at.
+func (f *Fake) CDNURL() string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.cdnURL
+}
+
+// SetCDNURL sets the base URL put into download links. Only callers that
+// serve CDNHandler on their own listener need it (without it their links are
+// host-relative); Start sets it.
+func (f *Fake) SetCDNURL(u string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.cdnURL = u
+}
+
+// APIHandler serves the API and auth endpoints, for use on a caller's own
+// listener.
+func (f *Fake) APIHandler() http.Handler { return f.tracked(f.serveAPI) }
+
+// CDNHandler serves download links, for use on a caller's own listener
+// (then call SetCDNURL so links point at it).
+func (f *Fake) CDNHandler() http.Handler { return f.tracked(f.serveCDN) }
+
+// tracked registers every handler run with the in-flight group so Close can
+// wait for it. The closed check and Add happen under the lock, so no Add can
+// race with Close's Wait.
+func (f *Fake) tracked(h http.HandlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		f.mu.Lock()
+		if f.closed {
+			f.mu.Unlock()
+			http.Error(w, "alifake: closed", http.StatusServiceUnavailable)
+			return
+		}
+		f.inflight.Add(1)
+		f.mu.Unlock()
+		defer f.inflight.Done()
+		h(w, r)
+	})
+}
+
+// sleep waits d unless the client goes away or the fake closes first; it
+// reports whether the full wait elapsed.
+func (f *Fake) sleep(ctx context.Context, d time.Duration) bool {
+	if d <= 0 {
+		return ctx.Err() == nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	case <-f.done:
+		return false
+	}
+}
