@@ -1,0 +1,153 @@
+package aliclient
+
+import (
+	"strings"
+	"time"
+)
+
+// This file holds the drive's wire types (spec §1, §4, §5, §9), kept apart from the
+// logic like rclone's api/types.go. Only the fields alilink reads are modelled.
+
+// tokenRequest is the body of POST /v2/account/token (spec §1.1).
+type tokenRequest struct {
+	RefreshToken string `json:"refresh_token"`
+	GrantType    string `json:"grant_type"`
+}
+
+// tokenResponse is the answer of the token endpoint. refresh_token rotates on
+// every call: the one sent is spent once this arrives.
+type tokenResponse struct {
+	AccessToken    string `json:"access_token"`
+	RefreshToken   string `json:"refresh_token"`
+	ExpiresIn      int64  `json:"expires_in"`
+	TokenType      string `json:"token_type"`
+	UserID         string `json:"user_id"`
+	DefaultDriveID string `json:"default_drive_id"`
+}
+
+// userResponse is the answer of POST /v2/user/get.
+type userResponse struct {
+	UserID         string `json:"user_id"`
+	DefaultDriveID string `json:"default_drive_id"`
+	UserName       string `json:"user_name"`
+}
+
+// createSessionRequest is the body of /users/v1/users/device/create_session (spec §2.3).
+type createSessionRequest struct {
+	DeviceName   string `json:"deviceName"`
+	ModelName    string `json:"modelName"`
+	Nonce        int    `json:"nonce"`
+	PubKey       string `json:"pubKey"`
+	RefreshToken string `json:"refreshToken"`
+}
+
+// listRequest is the body of POST /adrive/v3/file/list (spec §4.1).
+type listRequest struct {
+	DriveID        string `json:"drive_id"`
+	ParentFileID   string `json:"parent_file_id"`
+	Limit          int    `json:"limit"`
+	Marker         string `json:"marker"`
+	OrderBy        string `json:"order_by"`
+	OrderDirection string `json:"order_direction"`
+	Fields         string `json:"fields"`
+	All            bool   `json:"all"`
+	URLExpireSec   int    `json:"url_expire_sec"`
+}
+
+type listResponse struct {
+	Items      []fileJSON `json:"items"`
+	NextMarker string     `json:"next_marker"`
+}
+
+// getRequest is the body of /v2/file/get.
+type getRequest struct {
+	DriveID string `json:"drive_id"`
+	FileID  string `json:"file_id"`
+}
+
+// getByPathRequest is the body of /v2/file/get_by_path; file_path is absolute
+// from the drive's root.
+type getByPathRequest struct {
+	DriveID  string `json:"drive_id"`
+	FilePath string `json:"file_path"`
+}
+
+// downloadURLRequest is the body of /v2/file/get_download_url (spec §5.1).
+type downloadURLRequest struct {
+	DriveID   string `json:"drive_id"`
+	FileID    string `json:"file_id"`
+	ExpireSec int    `json:"expire_sec"`
+}
+
+type downloadURLResponse struct {
+	URL         string `json:"url"`
+	CDNURL      string `json:"cdn_url"`
+	Expiration  string `json:"expiration"`
+	Method      string `json:"method"`
+	Size        int64  `json:"size"`
+	ContentHash string `json:"content_hash"`
+}
+
+// fileJSON is a file object as the drive sends it.
+type fileJSON struct {
+	DriveID      string `json:"drive_id"`
+	FileID       string `json:"file_id"`
+	ParentFileID string `json:"parent_file_id"`
+	Name         string `json:"name"`
+	FileName     string `json:"file_name"` // open API create/complete spell it so
+	Type         string `json:"type"`
+	Size         int64  `json:"size"`
+	ContentHash  string `json:"content_hash"`
+	MimeType     string `json:"mime_type"`
+	CreatedAt    string `json:"created_at"`
+	UpdatedAt    string `json:"updated_at"`
+}
+
+// errorBody is the error shape of every API family (spec §9).
+type errorBody struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+// File is a drive item as alilink sees it: the driver-neutral form.
+type File struct {
+	ID       string
+	ParentID string
+	Name     string
+	Folder   bool
+	Size     int64
+	// ContentHash is the lower-case hex SHA-1 of the content ("" for folders);
+	// the drive sends either case (spec §4.1).
+	ContentHash string
+	MimeType    string
+	Created     time.Time
+	Modified    time.Time
+}
+
+func (j *fileJSON) file() File {
+	name := j.Name
+	if name == "" {
+		name = j.FileName
+	}
+	return File{
+		ID:          j.FileID,
+		ParentID:    j.ParentFileID,
+		Name:        name,
+		Folder:      j.Type == "folder",
+		Size:        j.Size,
+		ContentHash: strings.ToLower(j.ContentHash),
+		MimeType:    j.MimeType,
+		Created:     parseTime(j.CreatedAt),
+		Modified:    parseTime(j.UpdatedAt),
+	}
+}
+
+// parseTime reads the drive's RFC 3339 timestamps; a malformed one is the zero time,
+// which serving code treats as "unknown".
+func parseTime(s string) time.Time {
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return time.Time{}
+	}
+	return t
+}

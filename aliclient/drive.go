@@ -1,0 +1,94 @@
+package aliclient
+
+import (
+	"context"
+	"fmt"
+)
+
+// pageSize is what AList and the other clients ask for (spec §4.1); the drive
+// may return fewer.
+const pageSize = 200
+
+// maxPages stops a listing whose markers never end (a drive bug or a loop).
+const maxPages = 10000
+
+// List implements Drive, following next_marker until it is empty.
+func (c *Client) List(ctx context.Context, folderID string) ([]File, error) {
+	u, err := c.ensureUser(ctx)
+	if err != nil {
+		return nil, err
+	}
+	req := listRequest{
+		DriveID: u.DefaultDriveID, ParentFileID: folderID, Limit: pageSize,
+		OrderBy: "name", OrderDirection: "ASC", Fields: "*", URLExpireSec: 14400,
+	}
+	var out []File
+	seen := map[string]bool{}
+	for range maxPages {
+		var resp listResponse
+		if err := c.call(ctx, &epList, &req, &resp); err != nil {
+			return nil, fmt.Errorf("list %s: %w", folderID, err)
+		}
+		for i := range resp.Items {
+			out = append(out, resp.Items[i].file())
+		}
+		if resp.NextMarker == "" {
+			return out, nil
+		}
+		if seen[resp.NextMarker] {
+			return nil, errorf(ErrUpstream, "list %s: the drive repeated a page marker", folderID)
+		}
+		seen[resp.NextMarker] = true
+		req.Marker = resp.NextMarker
+	}
+	return nil, errorf(ErrUpstream, "list %s: more than %d pages", folderID, maxPages)
+}
+
+// Get implements Drive.
+func (c *Client) Get(ctx context.Context, fileID string) (File, error) {
+	u, err := c.ensureUser(ctx)
+	if err != nil {
+		return File{}, err
+	}
+	var resp fileJSON
+	if err := c.call(ctx, &epGet, getRequest{DriveID: u.DefaultDriveID, FileID: fileID}, &resp); err != nil {
+		return File{}, fmt.Errorf("get %s: %w", fileID, err)
+	}
+	return resp.file(), nil
+}
+
+// GetByPath implements Drive. The path is absolute from the drive's own root,
+// not from ALILINK_ROOT_FOLDER_ID.
+func (c *Client) GetByPath(ctx context.Context, path string) (File, error) {
+	u, err := c.ensureUser(ctx)
+	if err != nil {
+		return File{}, err
+	}
+	var resp fileJSON
+	if err := c.call(ctx, &epGetByPath, getByPathRequest{DriveID: u.DefaultDriveID, FilePath: path}, &resp); err != nil {
+		return File{}, fmt.Errorf("get_by_path: %w", err)
+	}
+	return resp.file(), nil
+}
+
+// Link implements Drive: a fresh download URL with its real expiry.
+func (c *Client) Link(ctx context.Context, fileID string) (Link, error) {
+	u, err := c.ensureUser(ctx)
+	if err != nil {
+		return Link{}, err
+	}
+	var resp downloadURLResponse
+	req := downloadURLRequest{DriveID: u.DefaultDriveID, FileID: fileID, ExpireSec: c.cfg.LinkExpireSec}
+	if err := c.call(ctx, &epLink, req, &resp); err != nil {
+		return Link{}, fmt.Errorf("link %s: %w", fileID, err)
+	}
+	raw := resp.URL
+	if raw == "" {
+		raw = resp.CDNURL
+	}
+	l, err := newLink(raw, resp.Expiration, resp.Size, resp.ContentHash, c.now())
+	if err != nil {
+		return Link{}, fmt.Errorf("link %s: %w", fileID, err)
+	}
+	return l, nil
+}

@@ -1,0 +1,143 @@
+package aliclient
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/decred/dcrd/dcrec/secp256k1/v4"
+	"github.com/decred/dcrd/dcrec/secp256k1/v4/ecdsa"
+)
+
+func TestDecodeError(t *testing.T) {
+	f := func(status int, body string, want error) {
+		t.Helper()
+		err := decodeError("ep", status, http.Header{}, []byte(body))
+		if !errors.Is(err, want) {
+			t.Fatalf("unexpected kind for %d %s; got %v; want %v", status, body, err, want)
+		}
+	}
+	f(401, `{"code":"AccessTokenInvalid","message":"AccessToken is invalid. expired"}`, ErrUnauthorized)
+	f(401, `{"code":"AccessTokenExpired","message":""}`, ErrUnauthorized)
+	f(400, `{"code":"InvalidParameter.RefreshToken","message":"bad"}`, ErrTokenDead)
+	f(400, `{"code":"InvalidParameterMissing.RefreshToken","message":"missing"}`, ErrTokenDead)
+	f(400, `{"code":"RefreshTokenExpired","message":"x"}`, ErrTokenDead)
+	f(400, `{"code":"DeviceSessionSignatureInvalid","message":"x"}`, ErrDeviceSession)
+	f(401, `{"code":"UserDeviceOffline","message":"x"}`, ErrDeviceSession)
+	f(404, `{"code":"NotFound.File","message":"x"}`, ErrNotFound)
+	f(400, `{"code":"InvalidResource.FileTypeFolder","message":"x"}`, ErrIsFolder)
+	f(429, `{"code":"TooManyRequests","message":"x"}`, ErrRateLimited)
+	f(429, `not json`, ErrRateLimited)
+	f(403, `{"code":"ForbiddenNoPermission.File","message":"x"}`, ErrForbidden)
+	f(500, ``, ErrUpstream)
+	f(502, `<html>`, ErrUpstream)
+}
+
+func TestRetryAfterHeader(t *testing.T) {
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	f := func(name, value string, want time.Duration) {
+		t.Helper()
+		h := http.Header{}
+		h.Set(name, value)
+		if got := retryAfterHeader(h, now); got != want {
+			t.Fatalf("unexpected wait for %s: %s; got %v; want %v", name, value, got, want)
+		}
+	}
+	f("x-retry-after", "2", 2*time.Second)
+	f("Retry-After", "1.5", 1500*time.Millisecond)
+	f("Retry-After", now.Add(7*time.Second).Format(http.TimeFormat), 7*time.Second)
+	f("Retry-After", "soon", 0)
+	f("Retry-After", "-3", 0)
+}
+
+func TestSanitizeMessage(t *testing.T) {
+	tok := strings.Repeat("aB3", 20)
+	got := sanitizeMessage("refresh token " + tok + " is not valid\r\nX: y")
+	if strings.Contains(got, tok) || strings.ContainsAny(got, "\r\n") {
+		t.Fatalf("unexpected sanitised message %q", got)
+	}
+	if want := "AccessToken is invalid. expired"; sanitizeMessage(want) != want {
+		t.Fatalf("a plain message was altered: %q", sanitizeMessage(want))
+	}
+}
+
+func TestNewLink(t *testing.T) {
+	now := time.Unix(1_800_000_000, 0)
+	f := func(raw, expiration string, wantExp time.Time, wantReferer string) {
+		t.Helper()
+		l, err := newLink(raw, expiration, 1, "ABC", now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !l.Expires.Equal(wantExp) || l.Referer != wantReferer || l.ContentHash != "abc" {
+			t.Fatalf("unexpected link for %s; got %+v", raw, l)
+		}
+	}
+	oss := fmt.Sprintf("https://cdn.example/x?x-oss-expires=%d", now.Unix()+600)
+	f(oss, "", now.Add(600*time.Second), "")
+	// The earlier of the two expiries wins.
+	f(oss, now.Add(300*time.Second).UTC().Format(time.RFC3339), now.Add(300*time.Second), "")
+	f(oss, now.Add(900*time.Second).UTC().Format(time.RFC3339), now.Add(600*time.Second), "")
+	f(oss+"&x-oss-additional-headers=referer", "", now.Add(600*time.Second), WebReferer)
+	f("https://cdn.example/x", "", now.Add(fallbackLinkLife), "")
+	if _, err := newLink("ftp://x/y", "", 0, "", now); !errors.Is(err, ErrUpstream) {
+		t.Fatalf("unexpected result for a non-http URL: %v", err)
+	}
+	l, _ := newLink("https://cdn.example/a b/\u00e9?x-oss-expires=1", "", 0, "", now)
+	if l.URL != "https://cdn.example/a%20b/%C3%A9?x-oss-expires=1" {
+		t.Fatalf("unexpected header-safe URL %q", l.URL)
+	}
+}
+
+// TestDeviceSignature checks the device keys against the scheme of spec §2
+// computed independently: key = SHA-256(user id), signature r‖s‖v over
+// SHA-256("<appId>:<deviceId>:<userId>:0"), v recovering the public key.
+func TestDeviceSignature(t *testing.T) {
+	const userID = "0123456789abcdef0123456789abcdef"
+	id, pubHex, sig := deviceKeys(userID)
+	sum := sha256.Sum256([]byte(userID))
+	if id != hex.EncodeToString(sum[:]) || len(id) != 64 {
+		t.Fatalf("unexpected device id %q", id)
+	}
+	if len(pubHex) != 128 {
+		t.Fatalf("unexpected public key length %d; want 128 hex chars (X‖Y, no 04)", len(pubHex))
+	}
+	pubBytes, _ := hex.DecodeString("04" + pubHex)
+	pub, err := secp256k1.ParsePubKey(pubBytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := hex.DecodeString(sig)
+	if err != nil || len(raw) != 65 || raw[64] > 3 {
+		t.Fatalf("unexpected signature encoding %q", sig)
+	}
+	digest := sha256.Sum256([]byte("5dde4e1bdf9e4966b387ba58f4b3fdc3:" + id + ":" + userID + ":0"))
+	var r, s secp256k1.ModNScalar
+	r.SetByteSlice(raw[:32])
+	s.SetByteSlice(raw[32:64])
+	if s.IsOverHalfOrder() {
+		t.Fatalf("signature S is not low")
+	}
+	if !ecdsa.NewSignature(&r, &s).Verify(digest[:], pub) {
+		t.Fatalf("signature does not verify")
+	}
+	compact := append([]byte{27 + raw[64]}, raw[:64]...)
+	rec, _, err := ecdsa.RecoverCompact(compact, digest[:])
+	if err != nil || !rec.IsEqual(pub) {
+		t.Fatalf("recovery id does not recover the key: %v", err)
+	}
+}
+
+func TestBackoff(t *testing.T) {
+	for n := range 10 {
+		d := backoff(n)
+		if d <= 0 || d > 5*time.Second {
+			t.Fatalf("unexpected backoff %v for attempt %d", d, n)
+		}
+	}
+}

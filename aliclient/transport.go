@@ -1,0 +1,222 @@
+package aliclient
+
+import (
+	"bytes"
+	"context"
+	crand "crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"time"
+)
+
+// Constant headers of the legacy API (spec §1.3).
+const (
+	userAgent  = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/87.0.4280.88 Safari/537.36"
+	apiOrigin  = "https://www.alipan.com"
+	apiReferer = "https://alipan.com/"
+	apiCanary  = "client=Android,app=adrive,version=v4.1.0"
+	maxBody    = 16 << 20 // no JSON answer of the drive comes near this
+)
+
+type host int
+
+const (
+	hostAPI host = iota
+	hostAuth
+)
+
+// endpoint describes one API call: where it goes and what it needs.
+type endpoint struct {
+	name  string // short name for errors, logs and metrics
+	host  host
+	path  string
+	class rateClass
+	auth  bool // needs the access token
+	// signed calls carry the device headers; session calls also answer
+	// DeviceSessionSignatureInvalid/UserDeviceOffline when the session is gone.
+	signed, session bool
+}
+
+var (
+	epToken     = endpoint{name: "token", host: hostAuth, path: "/v2/account/token"}
+	epUser      = endpoint{name: "user/get", path: "/v2/user/get", class: classOther, auth: true}
+	epSession   = endpoint{name: "create_session", path: "/users/v1/users/device/create_session", class: classOther, auth: true, signed: true}
+	epList      = endpoint{name: "file/list", path: "/adrive/v3/file/list", class: classList, auth: true, signed: true, session: true}
+	epGet       = endpoint{name: "file/get", path: "/v2/file/get", class: classOther, auth: true, signed: true, session: true}
+	epGetByPath = endpoint{name: "file/get_by_path", path: "/v2/file/get_by_path", class: classOther, auth: true, signed: true, session: true}
+	epLink      = endpoint{name: "get_download_url", path: "/v2/file/get_download_url", class: classLink, auth: true, signed: true, session: true}
+)
+
+// call sends one API request with the retry policy, the one place that decides
+// what to do with a failure:
+//   - AccessTokenInvalid/Expired: refresh once and replay;
+//   - DeviceSessionSignatureInvalid/UserDeviceOffline: create the session and replay, at most 3 times;
+//   - 429: wait for x-retry-after/Retry-After (or backoff) if the caller's deadline allows, else return it;
+//   - 5xx and transport errors: backoff and retry, cfg.MaxRetries times.
+func (c *Client) call(ctx context.Context, ep *endpoint, in, out any) error {
+	body, err := json.Marshal(in)
+	if err != nil {
+		return err
+	}
+	refreshed, sessions, retries := false, 0, 0
+	for {
+		if err := c.limits.wait(ctx, ep); err != nil {
+			return err
+		}
+		var access string
+		if ep.auth {
+			if access, err = c.tokens.accessToken(ctx); err != nil {
+				return err
+			}
+		}
+		var sessGen uint64
+		var devID, sig string
+		if ep.signed {
+			devID, sig, sessGen = c.dev.headers()
+		}
+		status, header, respBody, err := c.attempt(ctx, ep, body, access, devID, sig)
+		if err != nil {
+			if ctx.Err() != nil {
+				return fmt.Errorf("aliyundrive %s: %w", ep.name, ctx.Err())
+			}
+			if retries < c.cfg.MaxRetries && sleep(ctx, backoff(retries)) {
+				retries++
+				continue
+			}
+			return errorf(ErrUpstream, "aliyundrive %s: %v", ep.name, err)
+		}
+		if status >= 200 && status < 300 {
+			if out == nil || len(respBody) == 0 {
+				return nil
+			}
+			if err := json.Unmarshal(respBody, out); err != nil {
+				return errorf(ErrUpstream, "aliyundrive %s: undecodable answer", ep.name)
+			}
+			return nil
+		}
+		ae := decodeError(ep.name, status, header, respBody)
+		switch {
+		case errors.Is(ae, ErrUnauthorized) && ep.auth && !refreshed:
+			refreshed = true
+			c.tokens.invalidate(access)
+			continue
+		case errors.Is(ae, ErrDeviceSession) && ep.session && sessions < 3:
+			sessions++
+			if err := c.createSession(ctx, sessGen); err != nil {
+				return err
+			}
+			continue
+		case errors.Is(ae, ErrRateLimited):
+			wait := ae.RetryAfter
+			if wait <= 0 {
+				wait = backoff(retries)
+			}
+			if retries < c.cfg.MaxRetries && fitsDeadline(ctx, wait) && sleep(ctx, wait) {
+				retries++
+				continue
+			}
+			ae.RetryAfter = wait
+			return ae
+		case status >= 500 && retries < c.cfg.MaxRetries:
+			if sleep(ctx, backoff(retries)) {
+				retries++
+				continue
+			}
+		}
+		if errors.Is(ae, ErrDeviceSession) {
+			c.log.Error("the drive keeps refusing the device session", "code", ae.Code, "attempts", sessions)
+		}
+		return ae
+	}
+}
+
+// attempt is one HTTP exchange, bounded by cfg.Timeout.
+func (c *Client) attempt(ctx context.Context, ep *endpoint, body []byte, access, devID, sig string) (int, http.Header, []byte, error) {
+	ctx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
+	defer cancel()
+	base := c.cfg.APIURL
+	if ep.host == hostAuth {
+		base = c.cfg.AuthURL
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+ep.path, bytes.NewReader(body))
+	if err != nil {
+		return 0, nil, nil, err
+	}
+	h := req.Header
+	h.Set("Content-Type", "application/json")
+	h.Set("User-Agent", userAgent)
+	if ep.host == hostAPI {
+		h.Set("Origin", apiOrigin)
+		h.Set("Referer", apiReferer)
+		h.Set("X-Canary", apiCanary)
+		h.Set("X-Request-Id", requestID())
+	}
+	if ep.auth {
+		// AList sends a TAB after "Bearer" and the service accepts it (spec §1.3).
+		h.Set("Authorization", "Bearer\t"+access)
+	}
+	if ep.signed {
+		h.Set("X-Device-Id", devID)
+		h.Set("X-Signature", sig)
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return 0, nil, nil, err
+	}
+	defer resp.Body.Close()
+	rb, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
+	if err != nil {
+		return 0, nil, nil, err
+	}
+	return resp.StatusCode, resp.Header, rb, nil
+}
+
+// requestID is a random UUID v4 for x-request-id.
+func requestID() string {
+	var b [16]byte
+	_, _ = crand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	var s [36]byte
+	hex.Encode(s[0:8], b[0:4])
+	s[8] = '-'
+	hex.Encode(s[9:13], b[4:6])
+	s[13] = '-'
+	hex.Encode(s[14:18], b[6:8])
+	s[18] = '-'
+	hex.Encode(s[19:23], b[8:10])
+	s[23] = '-'
+	hex.Encode(s[24:], b[10:])
+	return string(s[:])
+}
+
+// backoff is exponential with jitter: 200 ms, 400 ms, … capped at 5 s, each
+// drawn from [d/2, d) so that a crowd of clients spreads out.
+func backoff(n int) time.Duration {
+	d := 200 * time.Millisecond << min(n, 5)
+	d = min(d, 5*time.Second)
+	return d/2 + rand.N(d/2)
+}
+
+// fitsDeadline tells whether waiting d still leaves the caller time to use the answer.
+func fitsDeadline(ctx context.Context, d time.Duration) bool {
+	deadline, ok := ctx.Deadline()
+	return !ok || time.Until(deadline) > d
+}
+
+// sleep waits d or until ctx ends; it reports whether the full wait happened.
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
