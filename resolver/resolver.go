@@ -1,0 +1,303 @@
+// Package resolver turns drive paths into items and items into download links,
+// and owns every cache on the way: path → item, folder → children, missing
+// paths, and file → link until the link's real expiry minus a margin.
+// Concurrent misses for the same key make one drive call (single-flight).
+package resolver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"path"
+	"time"
+
+	lru "github.com/hashicorp/golang-lru/v2"
+	"golang.org/x/sync/singleflight"
+
+	"github.com/alilink/alilink/aliclient"
+)
+
+// Item, Link and Health are the drive's types; streamer sees them through here.
+type (
+	Item   = aliclient.File
+	Link   = aliclient.Link
+	Health = aliclient.Health
+)
+
+// The error kinds callers map to HTTP statuses.
+var (
+	ErrNotFound    = aliclient.ErrNotFound
+	ErrIsFolder    = aliclient.ErrIsFolder
+	ErrTokenDead   = aliclient.ErrTokenDead
+	ErrRateLimited = aliclient.ErrRateLimited
+	// ErrLinkTooShort: the drive handed out a link that lives less than the margin.
+	ErrLinkTooShort = errors.New("download link expires within the safety margin")
+)
+
+// RetryAfter reports the wait a rate-limit error asks for.
+func RetryAfter(err error) (time.Duration, bool) { return aliclient.RetryAfter(err) }
+
+// Drive is what the resolver needs from aliclient.
+type Drive interface {
+	List(ctx context.Context, folderID string) ([]aliclient.File, error)
+	Link(ctx context.Context, fileID string) (aliclient.Link, error)
+	Health(ctx context.Context) aliclient.Health
+}
+
+var _ Drive = aliclient.Drive(nil)
+
+// Config sizes the caches. Entries expire lazily on read, so no goroutine
+// lives as long as a cache (the expirable LRU's cleanup goroutine never stops).
+type Config struct {
+	RootFolderID  string        `env:"ROOT_FOLDER_ID" envDefault:"root"`
+	PathCacheSize int           `env:"PATH_CACHE_SIZE" envDefault:"20000"`
+	PathCacheTTL  time.Duration `env:"PATH_CACHE_TTL" envDefault:"10m"`
+	ListCacheSize int           `env:"LIST_CACHE_SIZE" envDefault:"1000"`
+	NegativeTTL   time.Duration `env:"NEGATIVE_CACHE_TTL" envDefault:"10s"`
+	LinkCacheSize int           `env:"LINK_CACHE_SIZE" envDefault:"10000"`
+	// LinkMargin is how long a handed-out link must still live at least.
+	LinkMargin time.Duration `env:"LINK_MARGIN" envDefault:"60s"`
+	// ResolveTimeout bounds the drive calls behind one cache miss, waits for
+	// the rate governor included; past it the request fails (503 or 504).
+	ResolveTimeout time.Duration `env:"RESOLVE_TIMEOUT" envDefault:"20s"`
+}
+
+// Validate names the first bad variable.
+func (c *Config) Validate() error {
+	switch {
+	case c.RootFolderID == "":
+		return fmt.Errorf("ALILINK_ROOT_FOLDER_ID: empty")
+	case c.PathCacheSize < 1:
+		return fmt.Errorf("ALILINK_PATH_CACHE_SIZE: must be at least 1, got %d", c.PathCacheSize)
+	case c.PathCacheTTL < 0:
+		return fmt.Errorf("ALILINK_PATH_CACHE_TTL: negative")
+	case c.ListCacheSize < 1:
+		return fmt.Errorf("ALILINK_LIST_CACHE_SIZE: must be at least 1, got %d", c.ListCacheSize)
+	case c.NegativeTTL < 0:
+		return fmt.Errorf("ALILINK_NEGATIVE_CACHE_TTL: negative")
+	case c.LinkCacheSize < 1:
+		return fmt.Errorf("ALILINK_LINK_CACHE_SIZE: must be at least 1, got %d", c.LinkCacheSize)
+	case c.LinkMargin < 0:
+		return fmt.Errorf("ALILINK_LINK_MARGIN: negative")
+	case c.ResolveTimeout <= 0:
+		return fmt.Errorf("ALILINK_RESOLVE_TIMEOUT: must be positive")
+	}
+	return nil
+}
+
+type pathEntry struct {
+	item    Item
+	expires time.Time
+}
+
+type listEntry struct {
+	items   []Item
+	expires time.Time
+}
+
+// Resolver is safe for concurrent use.
+type Resolver struct {
+	cfg   Config
+	drive Drive
+	log   *slog.Logger
+	now   func() time.Time
+
+	paths *lru.Cache[string, pathEntry]
+	lists *lru.Cache[string, listEntry]
+	neg   *lru.Cache[string, time.Time]
+	links *lru.Cache[string, Link]
+
+	listFlight singleflight.Group
+	linkFlight singleflight.Group
+}
+
+// New builds a resolver. now may be nil (time.Now).
+func New(cfg Config, drive Drive, log *slog.Logger, now func() time.Time) (*Resolver, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if now == nil {
+		now = time.Now
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	r := &Resolver{cfg: cfg, drive: drive, log: log, now: now}
+	var err error
+	if r.paths, err = lru.New[string, pathEntry](cfg.PathCacheSize); err != nil {
+		return nil, err
+	}
+	if r.lists, err = lru.New[string, listEntry](cfg.ListCacheSize); err != nil {
+		return nil, err
+	}
+	if r.neg, err = lru.New[string, time.Time](cfg.PathCacheSize); err != nil {
+		return nil, err
+	}
+	if r.links, err = lru.New[string, Link](cfg.LinkCacheSize); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// Health passes the drive's health through, for /-/readyz.
+func (r *Resolver) Health(ctx context.Context) Health { return r.drive.Health(ctx) }
+
+// root is the item "/" maps to.
+func (r *Resolver) root() Item {
+	return Item{ID: r.cfg.RootFolderID, Name: "", Folder: true}
+}
+
+// Stat resolves a clean path (see CleanPath) to its item, walking from the root
+// folder one listing per uncached level.
+func (r *Resolver) Stat(ctx context.Context, p string) (Item, error) {
+	if p == "/" {
+		return r.root(), nil
+	}
+	now := r.now()
+	if e, ok := r.paths.Get(p); ok && now.Before(e.expires) {
+		return e.item, nil
+	}
+	if exp, ok := r.neg.Get(p); ok && now.Before(exp) {
+		return Item{}, fmt.Errorf("%w: %s", ErrNotFound, p)
+	}
+	dir, name := path.Split(p)
+	if len(dir) > 1 {
+		dir = dir[:len(dir)-1]
+	}
+	parent, err := r.Stat(ctx, dir)
+	if err != nil {
+		return Item{}, err
+	}
+	if !parent.Folder {
+		return Item{}, fmt.Errorf("%w: %s (a parent is a file)", ErrNotFound, p)
+	}
+	children, err := r.children(ctx, dir, parent.ID)
+	if err != nil {
+		return Item{}, err
+	}
+	for i := range children {
+		if children[i].Name == name {
+			return children[i], nil
+		}
+	}
+	if r.cfg.NegativeTTL > 0 {
+		r.neg.Add(p, r.now().Add(r.cfg.NegativeTTL))
+	}
+	return Item{}, fmt.Errorf("%w: %s", ErrNotFound, p)
+}
+
+// List returns the children of the folder at a clean path.
+func (r *Resolver) List(ctx context.Context, p string) (Item, []Item, error) {
+	it, err := r.Stat(ctx, p)
+	if err != nil {
+		return Item{}, nil, err
+	}
+	if !it.Folder {
+		return it, nil, fmt.Errorf("list %s: %w", p, aliclient.ErrNotFolder)
+	}
+	children, err := r.children(ctx, p, it.ID)
+	return it, children, err
+}
+
+// children lists a folder through the listing cache, single-flight per folder,
+// and files every child under its path so siblings are hits.
+func (r *Resolver) children(ctx context.Context, dir, folderID string) ([]Item, error) {
+	if e, ok := r.lists.Get(dir); ok && r.now().Before(e.expires) {
+		return e.items, nil
+	}
+	v, err := r.shared(ctx, &r.listFlight, dir, func(ctx context.Context) (any, error) {
+		items, err := r.drive.List(ctx, folderID)
+		if err != nil {
+			return nil, err
+		}
+		exp := r.now().Add(r.cfg.PathCacheTTL)
+		r.lists.Add(dir, listEntry{items: items, expires: exp})
+		prefix := dir
+		if prefix != "/" {
+			prefix += "/"
+		}
+		for _, it := range items {
+			r.paths.Add(prefix+it.Name, pathEntry{item: it, expires: exp})
+		}
+		return items, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return v.([]Item), nil
+}
+
+// Link returns a download link for a file that still has at least the margin
+// to live, from the cache or with one drive call however many ask at once.
+func (r *Resolver) Link(ctx context.Context, it Item) (Link, error) {
+	if it.Folder {
+		return Link{}, fmt.Errorf("link %s: %w", it.Name, ErrIsFolder)
+	}
+	if l, ok := r.links.Get(it.ID); ok && r.fresh(l) {
+		return l, nil
+	}
+	return r.fetchLink(ctx, it.ID)
+}
+
+// fetchLink is Link's miss path, kept apart so that the hit path captures
+// nothing in a closure (a captured parameter would be moved to the heap on
+// every call).
+func (r *Resolver) fetchLink(ctx context.Context, id string) (Link, error) {
+	v, err := r.shared(ctx, &r.linkFlight, id, func(ctx context.Context) (any, error) {
+		// Another caller may have filled the cache while this one waited.
+		if l, ok := r.links.Get(id); ok && r.fresh(l) {
+			return l, nil
+		}
+		l, err := r.drive.Link(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		if !r.fresh(l) {
+			r.log.Error("the drive's download link lives less than ALILINK_LINK_MARGIN; lower the margin",
+				"left", l.Expires.Sub(r.now()).Round(time.Second).String(), "margin", r.cfg.LinkMargin.String())
+			return nil, fmt.Errorf("link %s: %w", id, ErrLinkTooShort)
+		}
+		r.links.Add(id, l)
+		return l, nil
+	})
+	if err != nil {
+		return Link{}, err
+	}
+	return v.(Link), nil
+}
+
+// DropLink forgets a cached link that turned out dead (expired early, 403)
+// so the next Link asks the drive again. A newer link is kept.
+func (r *Resolver) DropLink(fileID, url string) {
+	if l, ok := r.links.Peek(fileID); ok && l.URL == url {
+		r.links.Remove(fileID)
+	}
+}
+
+func (r *Resolver) fresh(l Link) bool {
+	return r.now().Add(r.cfg.LinkMargin).Before(l.Expires)
+}
+
+// shared runs fn once for all concurrent callers of key. fn runs detached from
+// the callers (a client hanging up must not fail the others, and the caller's
+// context may be a *fasthttp.RequestCtx that is recycled when its handler
+// returns), bounded by ResolveTimeout or the first caller's earlier deadline.
+// Each caller still stops waiting when its own context ends.
+func (r *Resolver) shared(ctx context.Context, g *singleflight.Group, key string, fn func(context.Context) (any, error)) (any, error) {
+	deadline := time.Now().Add(r.cfg.ResolveTimeout)
+	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
+		deadline = d
+	}
+	ch := g.DoChan(key, func() (any, error) {
+		fctx, cancel := context.WithDeadline(context.Background(), deadline)
+		defer cancel()
+		return fn(fctx)
+	})
+	select {
+	case res := <-ch:
+		return res.Val, res.Err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
