@@ -1,0 +1,85 @@
+package streamer
+
+import (
+	"context"
+	"errors"
+	"math"
+	"strconv"
+
+	"github.com/valyala/fasthttp"
+
+	"github.com/alilink/alilink/resolver"
+)
+
+// StatusClientClosed is nginx's 499: the client went away; it is logged, never sent.
+const StatusClientClosed = 499
+
+// httpStatus is the one map from failure kinds to HTTP statuses.
+func httpStatus(err error) int {
+	switch {
+	case errors.Is(err, resolver.ErrBadPath):
+		return fasthttp.StatusBadRequest
+	case errors.Is(err, resolver.ErrNotFound):
+		return fasthttp.StatusNotFound
+	case errors.Is(err, resolver.ErrRateLimited):
+		return fasthttp.StatusServiceUnavailable
+	case errors.Is(err, context.Canceled):
+		return StatusClientClosed
+	case errors.Is(err, context.DeadlineExceeded):
+		return fasthttp.StatusGatewayTimeout
+	default: // the drive failed, refused our token, or answered nonsense
+		return fasthttp.StatusBadGateway
+	}
+}
+
+// publicMessage is what a client reads: fixed text per kind, never err.Error(),
+// so nothing from the drive (or a token) reaches a response body.
+func publicMessage(err error, status int) string {
+	switch {
+	case status == fasthttp.StatusBadRequest:
+		return "bad path"
+	case status == fasthttp.StatusNotFound:
+		return "not found"
+	case status == fasthttp.StatusServiceUnavailable:
+		return "the drive is rate limiting requests; retry later"
+	case status == fasthttp.StatusGatewayTimeout:
+		return "the drive did not answer in time"
+	case errors.Is(err, resolver.ErrTokenDead):
+		return "the drive rejected alilink's refresh token; the operator must set a new one"
+	case errors.Is(err, resolver.ErrLinkTooShort):
+		return "the drive's download links expire too soon for the configured margin"
+	default:
+		return "the drive failed to answer"
+	}
+}
+
+// writeError answers a failure before any header went out.
+func (s *Server) writeError(ctx *fasthttp.RequestCtx, err error) {
+	status := httpStatus(err)
+	if status == StatusClientClosed {
+		ctx.SetConnectionClose()
+		return
+	}
+	if status == fasthttp.StatusServiceUnavailable {
+		d, _ := resolver.RetryAfter(err)
+		ctx.Response.Header.Set("Retry-After", strconv.Itoa(retryAfterSeconds(d.Seconds())))
+	}
+	if status >= 500 {
+		s.log.Warn("request failed", "path", string(ctx.Path()), "status", status, "err", err)
+	} else {
+		s.log.Debug("request refused", "status", status, "err", err)
+	}
+	writeText(ctx, status, publicMessage(err, status))
+}
+
+// retryAfterSeconds rounds a wait up to whole seconds, at least 1.
+func retryAfterSeconds(sec float64) int {
+	return max(1, int(math.Ceil(sec)))
+}
+
+func writeText(ctx *fasthttp.RequestCtx, status int, msg string) {
+	ctx.Response.Header.Set("Cache-Control", "no-store")
+	ctx.SetContentType("text/plain; charset=utf-8")
+	ctx.SetStatusCode(status)
+	ctx.SetBodyString(msg + "\n")
+}

@@ -1,0 +1,61 @@
+package streamer
+
+import (
+	"encoding/json"
+	"time"
+
+	"github.com/valyala/fasthttp"
+
+	"github.com/alilink/alilink/resolver"
+)
+
+// listingJSON is a folder's answer: every child, across all of the drive's pages.
+type listingJSON struct {
+	Path  string      `json:"path"`
+	Items []entryJSON `json:"items"`
+}
+
+type entryJSON struct {
+	Name     string     `json:"name"`
+	Type     string     `json:"type"` // "file" or "folder"
+	Size     int64      `json:"size"`
+	Modified *time.Time `json:"modified,omitempty"`
+	// Href is the child's path, percent-encoded, ready to put in a URL.
+	Href        string `json:"href"`
+	ContentHash string `json:"content_hash,omitempty"`
+}
+
+func (s *Server) serveListing(ctx *fasthttp.RequestCtx, p string) {
+	_, children, err := s.res.List(ctx, p)
+	if err != nil {
+		s.writeError(ctx, err)
+		return
+	}
+	out := listingJSON{Path: p, Items: make([]entryJSON, 0, len(children))}
+	prefix := p
+	if prefix != "/" {
+		prefix += "/"
+	}
+	for i := range children {
+		c := &children[i]
+		e := entryJSON{Name: c.Name, Type: "file", Size: c.Size, Href: resolver.EscapePath(prefix + c.Name), ContentHash: c.ContentHash}
+		if c.Folder {
+			e.Type = "folder"
+			e.Href += "/"
+		}
+		if !c.Modified.IsZero() {
+			m := c.Modified.UTC()
+			e.Modified = &m
+		}
+		out.Items = append(out.Items, e)
+	}
+	body, err := json.Marshal(out)
+	if err != nil {
+		s.writeError(ctx, err)
+		return
+	}
+	ctx.Response.Header.Set("Cache-Control", "no-store")
+	ctx.SetContentType("application/json; charset=utf-8")
+	ctx.SetStatusCode(fasthttp.StatusOK)
+	ctx.SetBody(body)
+}

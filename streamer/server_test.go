@@ -1,0 +1,299 @@
+package streamer_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/valyala/fasthttp/fasthttputil"
+
+	"github.com/alilink/alilink/aliclient/aliclienttest"
+	"github.com/alilink/alilink/aliclient/alifake"
+	"github.com/alilink/alilink/resolver"
+	"github.com/alilink/alilink/streamer"
+)
+
+// testEnv is alilink in front of the fake drive, served over an in-memory
+// listener, with a net/http client that does not follow redirects.
+type testEnv struct {
+	fake   *alifake.Fake
+	client *http.Client // to alilink (in memory)
+	cdn    *http.Client // to the fake CDN (loopback)
+	logs   *aliclienttest.LogBuffer
+}
+
+func newEnv(t *testing.T, opts alifake.Options, scfg streamer.Config) *testEnv {
+	t.Helper()
+	log, logs := aliclienttest.Logger()
+	fake, c := aliclienttest.Start(t, opts, log)
+	rcfg := resolver.Config{
+		RootFolderID: "root", PathCacheSize: 1000, PathCacheTTL: time.Minute, ListCacheSize: 100,
+		NegativeTTL: time.Second, LinkCacheSize: 1000, LinkMargin: time.Minute, ResolveTimeout: 2 * time.Second,
+	}
+	res, err := resolver.New(rcfg, c, log, opts.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if scfg.Mode == "" {
+		scfg.Mode = streamer.ModeRedirect
+	}
+	if scfg.ReadyTimeout == 0 {
+		scfg.ReadyTimeout = 2 * time.Second
+	}
+	srv, err := streamer.New(scfg, res, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln := fasthttputil.NewInmemoryListener()
+	hs := srv.HTTPServer()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = hs.Serve(ln)
+	}()
+	t.Cleanup(func() {
+		_ = hs.Shutdown()
+		_ = ln.Close()
+		<-done
+	})
+	tr := &http.Transport{DialContext: func(context.Context, string, string) (net.Conn, error) { return ln.Dial() }}
+	t.Cleanup(tr.CloseIdleConnections)
+	env := &testEnv{
+		fake:   fake,
+		client: &http.Client{Transport: tr, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }},
+		cdn:    &http.Client{Transport: &http.Transport{}},
+		logs:   logs,
+	}
+	t.Cleanup(env.cdn.CloseIdleConnections)
+	return env
+}
+
+type response struct {
+	status int
+	header http.Header
+	body   string
+}
+
+func (e *testEnv) do(t *testing.T, method, rawPath string, hdr ...string) response {
+	t.Helper()
+	req, err := http.NewRequest(method, "http://alilink/", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.URL.Opaque = rawPath // send the path exactly as written, bad escapes too
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Set(hdr[i], hdr[i+1])
+	}
+	resp, err := e.client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return response{resp.StatusCode, resp.Header, string(b)}
+}
+
+// follow fetches a Location from the fake CDN, as a player would.
+func (e *testEnv) follow(t *testing.T, location string, hdr ...string) response {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, location, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Set(hdr[i], hdr[i+1])
+	}
+	resp, err := e.cdn.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return response{resp.StatusCode, resp.Header, string(b)}
+}
+
+func (e *testEnv) assertNoSecrets(t *testing.T, what, s string) {
+	t.Helper()
+	for _, tok := range e.fake.Secrets() {
+		if strings.Contains(s, tok) {
+			t.Fatalf("%s contains a token", what)
+		}
+	}
+}
+
+func TestRedirect(t *testing.T) {
+	env := newEnv(t, alifake.Options{}, streamer.Config{})
+	names := []string{"/Movies/Film.mkv", "/Movies/a b.mkv", "/电影/千与千寻.mp4", "/x/#1.mkv", "/x/100%.mkv", "/x/why?.mkv", "/x/a+b&c=d;e.mkv"}
+	for _, n := range names {
+		env.fake.AddFile(n, []byte("content of "+n))
+	}
+	for _, n := range names {
+		for _, method := range []string{http.MethodGet, http.MethodHead} {
+			r := env.do(t, method, resolver.EscapePath(n))
+			if r.status != http.StatusFound {
+				t.Fatalf("%s %s: unexpected status; got %d; want 302 (%s)", method, n, r.status, r.body)
+			}
+			if r.header.Get("Referrer-Policy") != "no-referrer" || r.header.Get("Cache-Control") != "no-store" {
+				t.Fatalf("%s %s: unexpected headers %v", method, n, r.header)
+			}
+			loc := r.header.Get("Location")
+			if strings.ContainsAny(loc, " \r\n") || !strings.HasPrefix(loc, env.fake.CDNURL()+"/") {
+				t.Fatalf("%s %s: unexpected Location %q", method, n, loc)
+			}
+			got := env.follow(t, loc)
+			if got.status != http.StatusOK || got.body != "content of "+n {
+				t.Fatalf("%s %s: following the redirect gave %d %q", method, n, got.status, got.body)
+			}
+			if rng := env.follow(t, loc, "Range", "bytes=0-6"); rng.status != http.StatusPartialContent || rng.body != "content" {
+				t.Fatalf("%s %s: a Range through the redirect gave %d %q", method, n, rng.status, rng.body)
+			}
+		}
+	}
+	env.assertNoSecrets(t, "the log", env.logs.String())
+}
+
+func TestOneLinkCallPerFile(t *testing.T) {
+	env := newEnv(t, alifake.Options{}, streamer.Config{})
+	env.fake.AddFile("/hot.mkv", []byte("hot"))
+	env.fake.AddFile("/cold.mkv", []byte("cold"))
+	for range 200 {
+		if r := env.do(t, http.MethodGet, "/hot.mkv"); r.status != http.StatusFound {
+			t.Fatalf("unexpected status %d", r.status)
+		}
+	}
+	if got := env.fake.Calls("get_download_url"); got != 1 {
+		t.Fatalf("unexpected link calls for 200 sequential GETs; got %d; want 1", got)
+	}
+	env.fake.SetLatency("get_download_url", 100*time.Millisecond)
+	var wg sync.WaitGroup
+	for range 50 {
+		wg.Go(func() {
+			if r := env.do(t, http.MethodGet, "/cold.mkv"); r.status != http.StatusFound {
+				t.Errorf("unexpected status %d", r.status)
+			}
+		})
+	}
+	wg.Wait()
+	if got := env.fake.Calls("get_download_url"); got != 2 {
+		t.Fatalf("unexpected link calls after 50 concurrent cold GETs; got %d; want 2", got)
+	}
+}
+
+func TestFolderListing(t *testing.T) {
+	env := newEnv(t, alifake.Options{PageSize: 7}, streamer.Config{})
+	for i := range 150 {
+		env.fake.AddFile(fmt.Sprintf("/Photos/IMG %03d #.jpg", i), []byte("x"))
+	}
+	env.fake.AddFolder("/Photos/Sub folder")
+	for _, p := range []string{"/Photos", "/Photos/", "/./Photos//", "/x/../Photos"} {
+		r := env.do(t, http.MethodGet, p)
+		if r.status != http.StatusOK || !strings.HasPrefix(r.header.Get("Content-Type"), "application/json") {
+			t.Fatalf("%s: unexpected answer %d %s", p, r.status, r.header.Get("Content-Type"))
+		}
+		var out struct {
+			Path  string `json:"path"`
+			Items []struct {
+				Name, Type, Href string
+				Size             int64
+			} `json:"items"`
+		}
+		if err := json.Unmarshal([]byte(r.body), &out); err != nil {
+			t.Fatal(err)
+		}
+		if out.Path != "/Photos" || len(out.Items) != 151 {
+			t.Fatalf("%s: unexpected listing of %q with %d items; want 151", p, out.Path, len(out.Items))
+		}
+		for _, it := range out.Items {
+			if it.Type == "file" && it.Href != resolver.EscapePath("/Photos/"+it.Name) {
+				t.Fatalf("unexpected href %q for %q", it.Href, it.Name)
+			}
+			if it.Type == "folder" && it.Href != "/Photos/Sub%20folder/" {
+				t.Fatalf("unexpected folder href %q", it.Href)
+			}
+		}
+	}
+	if r := env.do(t, http.MethodGet, "/"); r.status != http.StatusOK || !strings.Contains(r.body, `"Photos"`) {
+		t.Fatalf("unexpected root listing %d %s", r.status, r.body)
+	}
+}
+
+func TestErrorStatuses(t *testing.T) {
+	env := newEnv(t, alifake.Options{}, streamer.Config{})
+	env.fake.AddFile("/a/b.mkv", []byte("b"))
+	f := func(method, path string, want int) {
+		t.Helper()
+		r := env.do(t, method, path)
+		if r.status != want {
+			t.Fatalf("%s %s: unexpected status; got %d; want %d (%q)", method, path, r.status, want, r.body)
+		}
+	}
+	f(http.MethodGet, "/a/missing.mkv", http.StatusNotFound)
+	f(http.MethodGet, "/missing/b.mkv", http.StatusNotFound)
+	f(http.MethodGet, "/a/b.mkv/c", http.StatusNotFound)
+	f(http.MethodGet, "/../a/b.mkv", http.StatusBadRequest)
+	f(http.MethodGet, "/a/../../b.mkv", http.StatusBadRequest)
+	f(http.MethodGet, "/a/%2e%2e/%2e%2e/x", http.StatusBadRequest)
+	f(http.MethodGet, "/a%00b", http.StatusBadRequest)
+	f(http.MethodGet, "/a%FF", http.StatusBadRequest)
+	f(http.MethodGet, "/a%zz", http.StatusBadRequest)
+	f(http.MethodGet, "/"+strings.Repeat("x", 5000), http.StatusBadRequest)
+	f(http.MethodPost, "/a/b.mkv", http.StatusMethodNotAllowed)
+	f(http.MethodDelete, "/a/b.mkv", http.StatusMethodNotAllowed)
+	f(http.MethodGet, "/-/nope", http.StatusNotFound)
+	f(http.MethodGet, "/-/healthz", http.StatusOK)
+	f(http.MethodGet, "/-/readyz", http.StatusOK)
+	f(http.MethodGet, "/a/b.mkv", http.StatusFound)
+}
+
+func TestRateLimitedGives503(t *testing.T) {
+	env := newEnv(t, alifake.Options{}, streamer.Config{})
+	env.fake.AddFile("/a.mkv", []byte("a"))
+	env.do(t, http.MethodGet, "/") // warm the token and the session
+	env.fake.FailNext("get_download_url", 5, alifake.Fault{Status: 429, RetryAfter: 30 * time.Second})
+	r := env.do(t, http.MethodGet, "/a.mkv")
+	if r.status != http.StatusServiceUnavailable || r.header.Get("Retry-After") != "30" {
+		t.Fatalf("unexpected answer to a rate-limited drive; got %d Retry-After %q", r.status, r.header.Get("Retry-After"))
+	}
+}
+
+func TestDeadTokenGives502AndUnready(t *testing.T) {
+	env := newEnv(t, alifake.Options{}, streamer.Config{})
+	env.fake.AddFile("/a.mkv", []byte("a"))
+	env.do(t, http.MethodGet, "/")
+	env.fake.RevokeRefreshTokens()
+	env.fake.ExpireAccessTokens()
+	r := env.do(t, http.MethodGet, "/a.mkv")
+	if r.status != http.StatusBadGateway || !strings.Contains(r.body, "refresh token") {
+		t.Fatalf("unexpected answer with a dead token; got %d %q", r.status, r.body)
+	}
+	ready := env.do(t, http.MethodGet, "/-/readyz")
+	if ready.status != http.StatusServiceUnavailable || !strings.Contains(ready.body, "ALILINK_REFRESH_TOKEN") {
+		t.Fatalf("unexpected readiness with a dead token; got %d %s", ready.status, ready.body)
+	}
+	if h := env.do(t, http.MethodGet, "/-/healthz"); h.status != http.StatusOK {
+		t.Fatalf("unexpected liveness; got %d", h.status)
+	}
+	env.assertNoSecrets(t, "the body", r.body+ready.body)
+	env.assertNoSecrets(t, "the log", env.logs.String())
+}
+
+func TestDriveFailureGives502(t *testing.T) {
+	env := newEnv(t, alifake.Options{}, streamer.Config{})
+	env.fake.AddFile("/a.mkv", []byte("a"))
+	env.do(t, http.MethodGet, "/")
+	env.fake.FailNext("get_download_url", 10, alifake.Fault{Status: 500, Code: "InternalError", Message: "secret-ish detail"})
+	r := env.do(t, http.MethodGet, "/a.mkv")
+	if r.status != http.StatusBadGateway || strings.Contains(r.body, "secret-ish") {
+		t.Fatalf("unexpected answer to a failing drive; got %d %q", r.status, r.body)
+	}
+}
