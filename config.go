@@ -1,0 +1,129 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"time"
+
+	"github.com/caarlos0/env/v11"
+
+	"github.com/alilink/alilink/aliclient"
+	"github.com/alilink/alilink/resolver"
+	"github.com/alilink/alilink/streamer"
+)
+
+const envPrefix = "ALILINK_"
+
+// Config is every setting, parsed once from ALILINK_* variables.
+type Config struct {
+	Listen          string        `env:"LISTEN" envDefault:"127.0.0.1:8080"`
+	LogLevel        string        `env:"LOG_LEVEL" envDefault:"info"`
+	LogFormat       string        `env:"LOG_FORMAT" envDefault:"text"`
+	ShutdownTimeout time.Duration `env:"SHUTDOWN_TIMEOUT" envDefault:"30s"`
+
+	Client   aliclient.Config
+	Resolver resolver.Config
+	Streamer streamer.Config
+}
+
+// loadConfig parses the environment and validates every part. Its error is one
+// line naming the variable.
+func loadConfig() (Config, error) {
+	opts := env.Options{Prefix: envPrefix}
+	cfg, err := env.ParseAsWithOptions[Config](opts)
+	if err != nil {
+		return cfg, envError(err)
+	}
+	if cfg.Client.StateDir == "" {
+		cfg.Client.StateDir = defaultStateDir()
+	}
+	return cfg, cfg.Validate()
+}
+
+// Validate checks the top-level settings, then each package's.
+func (c *Config) Validate() error {
+	if c.Listen == "" {
+		return errors.New("ALILINK_LISTEN: empty")
+	}
+	if _, err := parseLevel(c.LogLevel); err != nil {
+		return err
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		return fmt.Errorf("ALILINK_LOG_FORMAT: %q is not text or json", c.LogFormat)
+	}
+	if c.ShutdownTimeout <= 0 {
+		return errors.New("ALILINK_SHUTDOWN_TIMEOUT: must be positive")
+	}
+	if err := c.Client.Validate(); err != nil {
+		return err
+	}
+	if err := c.Resolver.Validate(); err != nil {
+		return err
+	}
+	return c.Streamer.Validate()
+}
+
+// defaultStateDir is $XDG_STATE_HOME/alilink, else ./state.
+func defaultStateDir() string {
+	if x := os.Getenv("XDG_STATE_HOME"); x != "" {
+		return filepath.Join(x, "alilink")
+	}
+	return "state"
+}
+
+func parseLevel(s string) (slog.Level, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(s)); err != nil {
+		return 0, fmt.Errorf("ALILINK_LOG_LEVEL: %q is not debug, info, warn or error", s)
+	}
+	return l, nil
+}
+
+func newLogger(cfg Config, w io.Writer) *slog.Logger {
+	lvl, _ := parseLevel(cfg.LogLevel)
+	o := &slog.HandlerOptions{Level: lvl}
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, o))
+	}
+	return slog.New(slog.NewTextHandler(w, o))
+}
+
+// envError rewrites caarlos0/env's "parse error on field X" into
+// "ALILINK_VAR: what is wrong", the one line a user needs.
+func envError(err error) error {
+	var agg env.AggregateError
+	if errors.As(err, &agg) && len(agg.Errors) > 0 {
+		err = agg.Errors[0]
+	}
+	var pe env.ParseError
+	if errors.As(err, &pe) {
+		if name := envNameOf(reflect.TypeFor[Config](), pe.Name); name != "" {
+			return fmt.Errorf("%s: %v", name, pe.Err)
+		}
+	}
+	return err
+}
+
+// envNameOf finds the variable behind a struct field name in the Config tree.
+func envNameOf(t reflect.Type, field string) string {
+	for i := range t.NumField() {
+		f := t.Field(i)
+		if f.Type.Kind() == reflect.Struct && f.Tag.Get("env") == "" && f.Type != reflect.TypeFor[time.Duration]() {
+			if n := envNameOf(f.Type, field); n != "" {
+				return n
+			}
+			continue
+		}
+		if f.Name == field {
+			key, _, _ := strings.Cut(f.Tag.Get("env"), ",")
+			return envPrefix + key
+		}
+	}
+	return ""
+}

@@ -1,0 +1,105 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/alilink/alilink/aliclient"
+	"github.com/alilink/alilink/aliclient/alifake"
+	"github.com/alilink/alilink/resolver"
+)
+
+// demoCmd starts the fake drive with sample content on loopback and serves
+// alilink in front of it, through the real client: the README's first command.
+func demoCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	listen := fs.String("listen", "", "listen address (default $ALILINK_LISTEN or 127.0.0.1:8080)")
+	filmSize := fs.Int64("film-size", 1<<30, "size in bytes of the largest sample file (the others scale with it)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	fake := alifake.New(alifake.Options{})
+	if err := fake.Start(); err != nil {
+		return fmt.Errorf("start the fake drive: %w", err)
+	}
+	defer fake.Close()
+	if *filmSize < 1<<20 {
+		return fmt.Errorf("demo: -film-size must be at least 1 MiB")
+	}
+	samples := addDemoContent(fake, *filmSize)
+
+	stateDir, err := os.MkdirTemp("", "alilink-demo-state-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(stateDir)
+
+	// The demo reads the same variables as serve, but points the client at the
+	// fake drive and a throwaway state dir, with a fresh token minted by the fake.
+	cfg, err := loadConfig()
+	if err != nil {
+		return err
+	}
+	if *listen != "" {
+		cfg.Listen = *listen
+	}
+	cfg.Client.Driver = "drive"
+	cfg.Client.RefreshToken = fake.NewRefreshToken()
+	cfg.Client.APIURL = fake.APIURL()
+	cfg.Client.AuthURL = fake.APIURL()
+	cfg.Client.StateDir = stateDir
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	log := newLogger(cfg, stderr)
+	drive, err := aliclient.New(cfg.Client, aliclient.Deps{Logger: log})
+	if err != nil {
+		return err
+	}
+	return serve(ctx, cfg, drive, log, func(addr string) {
+		base := "http://" + addr
+		u := func(p string) string { return "'" + base + resolver.EscapePath(p) + "'" }
+		fmt.Fprintf(stdout, "\nalilink demo: a fake drive at %s, alilink at %s (Ctrl-C stops both)\n\n", fake.APIURL(), base)
+		fmt.Fprintf(stdout, "  curl -s %s | head -c 600; echo      # the root folder as JSON\n", u("/"))
+		fmt.Fprintf(stdout, "  curl -si %s | grep -i location      # a 302 to the drive's CDN\n", u(samples.film))
+		fmt.Fprintf(stdout, "  curl -sL -r 0-15 %s | od -An -tx1   # a Range through the redirect\n", u(samples.film))
+		fmt.Fprintf(stdout, "  curl -sL -o /dev/null -w '%%{http_code} %%{size_download} bytes\\n' %s\n", u(samples.song))
+		fmt.Fprintf(stdout, "  curl -s %s | head -c 300; echo      # %d files, several drive pages\n", u(samples.bigFolder), samples.bigCount)
+		fmt.Fprintf(stdout, "  curl -s %s\n\n", u("/-/readyz"))
+	})
+}
+
+type demoSamples struct {
+	film, song, bigFolder string
+	bigCount              int
+}
+
+// addDemoContent fills the fake drive: folders, a large file that is generated,
+// never stored, names with non-ASCII and URL-hostile characters, and a folder
+// with more children than one listing page holds.
+// The generated files' sizes scale with film, the largest.
+func addDemoContent(fake *alifake.Fake, film int64) demoSamples {
+	s := demoSamples{
+		film:      "/Movies/Big Buck Bunny (2008).mkv",
+		song:      "/Music/Café del Mar #1 (100% chill?).flac",
+		bigFolder: "/Photos/2024",
+		bigCount:  450,
+	}
+	fake.AddSynthetic(s.film, film)
+	fake.AddSynthetic("/Movies/Sintel (2010).mp4", film/10*3)
+	fake.AddSynthetic("/电影/千与千寻 (2001).mp4", film/16)
+	fake.AddSynthetic("/TV/The Show/Season 01/The Show S01E01.mkv", film/5)
+	fake.AddSynthetic("/TV/The Show/Season 01/The Show S01E02.mkv", film/5)
+	fake.AddFile(s.song, []byte(strings.Repeat("not really flac ", 4096)))
+	fake.AddFile("/README.txt", []byte("This drive is a fake, served by `alilink demo`.\n"))
+	for i := 1; i <= s.bigCount; i++ {
+		fake.AddFile(fmt.Sprintf("%s/IMG_%04d.jpg", s.bigFolder, i), []byte(fmt.Sprintf("photo %d\n", i)))
+	}
+	fake.AddFolder("/Empty folder")
+	return s
+}

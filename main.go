@@ -1,0 +1,134 @@
+// Command alilink makes an Aliyundrive (alipan) drive playable over plain HTTP.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/alilink/alilink/aliclient"
+	"github.com/alilink/alilink/resolver"
+	"github.com/alilink/alilink/streamer"
+)
+
+const usage = `usage: alilink [command]
+
+commands:
+  serve        serve the drive over HTTP (the default)
+  demo         start a fake drive with sample content and serve it
+  healthcheck  exit 0 when the local server answers /-/healthz
+
+Configuration comes from ALILINK_* environment variables; see README.md.
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// run executes one sub-command until it is done or ctx ends (SIGINT/SIGTERM).
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	cmd := "serve"
+	if len(args) > 0 {
+		cmd, args = args[0], args[1:]
+	}
+	var err error
+	switch cmd {
+	case "serve":
+		err = serveCmd(ctx, args, stderr)
+	case "demo":
+		err = demoCmd(ctx, args, stdout, stderr)
+	case "healthcheck":
+		err = healthcheckCmd(args)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	default:
+		fmt.Fprintf(stderr, "alilink: unknown command %q\n\n%s", cmd, usage)
+		return 2
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "alilink:", err)
+		return 1
+	}
+	return 0
+}
+
+func serveCmd(ctx context.Context, args []string, stderr io.Writer) error {
+	if len(args) > 0 {
+		return fmt.Errorf("serve takes no arguments (configuration is in ALILINK_* variables)")
+	}
+	cfg, err := loadConfig()
+	if err != nil {
+		return err
+	}
+	log := newLogger(cfg, stderr)
+	drive, err := aliclient.New(cfg.Client, aliclient.Deps{Logger: log})
+	if err != nil {
+		return err
+	}
+	return serve(ctx, cfg, drive, log, nil)
+}
+
+// serve wires resolver and streamer in front of a drive and runs until ctx ends
+// (SIGINT or SIGTERM), then shuts down within the configured time. ready, if
+// set, is told the listening address.
+func serve(ctx context.Context, cfg Config, drive aliclient.Drive, log *slog.Logger, ready func(addr string)) error {
+	res, err := resolver.New(cfg.Resolver, drive, log, nil)
+	if err != nil {
+		return err
+	}
+	srv, err := streamer.New(cfg.Streamer, res, log)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("ALILINK_LISTEN: %w", err)
+	}
+	hs := srv.HTTPServer()
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	log.Info("alilink listening", "addr", ln.Addr().String(), "mode", cfg.Streamer.Mode, "driver", cfg.Client.Driver)
+	if ready != nil {
+		ready(ln.Addr().String())
+	}
+	go warmUp(res, log)
+
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+		log.Info("shutting down")
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancel()
+	if err := hs.ShutdownWithContext(sctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	return nil
+}
+
+// warmUp refreshes the token at start so that the first request is fast and a
+// dead token is reported at once, not on the first play.
+func warmUp(res *resolver.Resolver, log *slog.Logger) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	h := res.Health(ctx)
+	if h.Ready {
+		log.Info("drive ready")
+		return
+	}
+	for _, p := range h.Problems {
+		log.Error("drive not ready", "problem", p)
+	}
+}

@@ -1,0 +1,167 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/alilink/alilink/aliclient/alifake"
+)
+
+func TestConfigErrorsNameTheVariable(t *testing.T) {
+	f := func(name, value string) {
+		t.Helper()
+		t.Run(name+"="+value, func(t *testing.T) {
+			t.Setenv(name, value)
+			_, err := loadConfig()
+			if err == nil {
+				t.Fatalf("unexpected success with %s=%q", name, value)
+			}
+			if msg := err.Error(); !strings.HasPrefix(msg, name+": ") || strings.Contains(msg, "\n") {
+				t.Fatalf("unexpected error line; got %q; want one line starting with %s", msg, name)
+			}
+		})
+	}
+	f("ALILINK_API_TIMEOUT", "soon")
+	f("ALILINK_API_TIMEOUT", "-1s")
+	f("ALILINK_MODE", "teleport")
+	f("ALILINK_DRIVER", "ftp")
+	f("ALILINK_API_URL", "ftp://example.com")
+	f("ALILINK_AUTH_URL", "not a url")
+	f("ALILINK_LOG_LEVEL", "loud")
+	f("ALILINK_LOG_FORMAT", "xml")
+	f("ALILINK_PATH_CACHE_SIZE", "many")
+	f("ALILINK_PATH_CACHE_SIZE", "0")
+	f("ALILINK_LINK_MARGIN", "-1s")
+	f("ALILINK_RATE_LINK", "0")
+	f("ALILINK_LINK_EXPIRE_SEC", "99999")
+}
+
+func TestConfigDefaults(t *testing.T) {
+	t.Setenv("XDG_STATE_HOME", "/tmp/xdg")
+	cfg, err := loadConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Listen != "127.0.0.1:8080" || cfg.Client.StateDir != "/tmp/xdg/alilink" || cfg.Resolver.RootFolderID != "root" ||
+		cfg.Resolver.LinkMargin != time.Minute || cfg.Client.APIURL != "https://api.alipan.com" {
+		t.Fatalf("unexpected defaults: %+v", cfg)
+	}
+}
+
+func TestServeWithoutToken(t *testing.T) {
+	t.Setenv("ALILINK_STATE_DIR", t.TempDir())
+	var stderr bytes.Buffer
+	if code := run(context.Background(), []string{"serve"}, io.Discard, &stderr); code != 1 {
+		t.Fatalf("unexpected exit code %d", code)
+	}
+	if msg := stderr.String(); !strings.Contains(msg, "ALILINK_REFRESH_TOKEN") || strings.Count(msg, "\n") != 1 {
+		t.Fatalf("unexpected message %q; want one line naming ALILINK_REFRESH_TOKEN", msg)
+	}
+}
+
+func TestUnknownCommand(t *testing.T) {
+	var stderr bytes.Buffer
+	if code := run(context.Background(), []string{"frobnicate"}, io.Discard, &stderr); code != 2 {
+		t.Fatalf("unexpected exit code %d", code)
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe to read while another goroutine writes.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// TestDemo runs the README's first command in-process and uses what it prints.
+func TestDemo(t *testing.T) {
+	t.Setenv("ALILINK_LOG_LEVEL", "warn")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var stdout, stderr syncBuffer
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"demo", "--listen", "127.0.0.1:0", "--film-size", "8388608"}, &stdout, &stderr)
+	}()
+
+	addr := regexp.MustCompile(`alilink at (http://127\.0\.0\.1:\d+)`)
+	var base string
+	for deadline := time.Now().Add(10 * time.Second); base == "" && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if m := addr.FindStringSubmatch(stdout.String()); m != nil {
+			base = m[1]
+		}
+	}
+	if base == "" {
+		t.Fatalf("the demo printed no address; stdout %q, stderr %q", stdout.String(), stderr.String())
+	}
+	if n := strings.Count(stdout.String(), "curl "); n < 5 {
+		t.Fatalf("the demo printed %d curl lines; want at least 5", n)
+	}
+	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	get := func(c *http.Client, url string, hdr ...string) (*http.Response, []byte) {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodGet, url, nil)
+		for i := 0; i+1 < len(hdr); i += 2 {
+			req.Header.Set(hdr[i], hdr[i+1])
+		}
+		resp, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp, b
+	}
+
+	resp, body := get(noFollow, base+"/")
+	var root struct{ Items []struct{ Name string } }
+	if resp.StatusCode != 200 || json.Unmarshal(body, &root) != nil || len(root.Items) < 5 {
+		t.Fatalf("unexpected root listing %d %s", resp.StatusCode, body)
+	}
+	film := "/Movies/Big%20Buck%20Bunny%20(2008).mkv"
+	if resp, _ := get(noFollow, base+film); resp.StatusCode != http.StatusFound {
+		t.Fatalf("unexpected status for the film; got %d; want 302", resp.StatusCode)
+	}
+	resp, body = get(http.DefaultClient, base+film, "Range", "bytes=1000-1015")
+	want := make([]byte, 16)
+	if _, err := alifake.SyntheticReader("/Movies/Big Buck Bunny (2008).mkv", 8<<20).ReadAt(want, 1000); err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != http.StatusPartialContent || !bytes.Equal(body, want) {
+		t.Fatalf("unexpected range through the redirect: %d %x; want 206 %x", resp.StatusCode, body, want)
+	}
+	if resp, body := get(noFollow, base+"/Photos/2024"); resp.StatusCode != 200 || strings.Count(string(body), `"name"`) != 450 {
+		t.Fatalf("unexpected big folder listing: %d, %d names", resp.StatusCode, strings.Count(string(body), `"name"`))
+	}
+	if resp, body := get(noFollow, base+"/-/readyz"); resp.StatusCode != 200 {
+		t.Fatalf("unexpected readiness %d %s", resp.StatusCode, body)
+	}
+	cancel()
+	select {
+	case code := <-done:
+		if code != 0 {
+			t.Fatalf("unexpected exit code %d; stderr %q", code, stderr.String())
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatalf("the demo did not stop")
+	}
+}
