@@ -151,10 +151,26 @@ func (r *Resolver) root() Item {
 // Stat resolves a clean path (see CleanPath) to its item, walking from the root
 // folder one listing per uncached level.
 func (r *Resolver) Stat(ctx context.Context, p string) (Item, error) {
+	return r.stat(ctx, p, r.now())
+}
+
+// Resolve is Stat then, for a file, Link: the redirect hot path, reading the
+// clock once (on some virtual machines a clock read costs as much as the
+// rest of a cache hit).
+func (r *Resolver) Resolve(ctx context.Context, p string) (Item, Link, error) {
+	now := r.now()
+	it, err := r.stat(ctx, p, now)
+	if err != nil || it.Folder {
+		return it, Link{}, err
+	}
+	l, err := r.link(ctx, it, now)
+	return it, l, err
+}
+
+func (r *Resolver) stat(ctx context.Context, p string, now time.Time) (Item, error) {
 	if p == "/" {
 		return r.root(), nil
 	}
-	now := r.now()
 	if e, ok := r.paths.Get(p); ok && now.Before(e.expires) {
 		return e.item, nil
 	}
@@ -165,7 +181,7 @@ func (r *Resolver) Stat(ctx context.Context, p string) (Item, error) {
 	if len(dir) > 1 {
 		dir = dir[:len(dir)-1]
 	}
-	parent, err := r.Stat(ctx, dir)
+	parent, err := r.stat(ctx, dir, now)
 	if err != nil {
 		return Item{}, err
 	}
@@ -231,10 +247,14 @@ func (r *Resolver) children(ctx context.Context, dir, folderID string) ([]Item, 
 // Link returns a download link for a file that still has at least the margin
 // to live, from the cache or with one drive call however many ask at once.
 func (r *Resolver) Link(ctx context.Context, it Item) (Link, error) {
+	return r.link(ctx, it, r.now())
+}
+
+func (r *Resolver) link(ctx context.Context, it Item, now time.Time) (Link, error) {
 	if it.Folder {
 		return Link{}, fmt.Errorf("link %s: %w", it.Name, ErrIsFolder)
 	}
-	if l, ok := r.links.Get(it.ID); ok && r.fresh(l) {
+	if l, ok := r.links.Get(it.ID); ok && r.freshAt(l, now) {
 		return l, nil
 	}
 	return r.fetchLink(ctx, it.ID)
@@ -246,14 +266,14 @@ func (r *Resolver) Link(ctx context.Context, it Item) (Link, error) {
 func (r *Resolver) fetchLink(ctx context.Context, id string) (Link, error) {
 	v, err := r.shared(ctx, &r.linkFlight, id, func(ctx context.Context) (any, error) {
 		// Another caller may have filled the cache while this one waited.
-		if l, ok := r.links.Get(id); ok && r.fresh(l) {
+		if l, ok := r.links.Get(id); ok && r.freshAt(l, r.now()) {
 			return l, nil
 		}
 		l, err := r.drive.Link(ctx, id)
 		if err != nil {
 			return nil, err
 		}
-		if !r.fresh(l) {
+		if !r.freshAt(l, r.now()) {
 			r.log.Error("the drive's download link lives less than ALILINK_LINK_MARGIN; lower the margin",
 				"left", l.Expires.Sub(r.now()).Round(time.Second).String(), "margin", r.cfg.LinkMargin.String())
 			return nil, fmt.Errorf("link %s: %w", id, ErrLinkTooShort)
@@ -275,8 +295,8 @@ func (r *Resolver) DropLink(fileID, url string) {
 	}
 }
 
-func (r *Resolver) fresh(l Link) bool {
-	return r.now().Add(r.cfg.LinkMargin).Before(l.Expires)
+func (r *Resolver) freshAt(l Link, now time.Time) bool {
+	return now.Add(r.cfg.LinkMargin).Before(l.Expires)
 }
 
 // shared runs fn once for all concurrent callers of key. fn runs detached from

@@ -10,12 +10,7 @@ import (
 // player fetches the bytes itself. Referrer-Policy keeps browsers from sending a
 // Referer the CDN would refuse (spec §5.3, AList commit e75f19e9); no-store keeps
 // a short-lived URL out of every cache.
-func (s *Server) serveRedirect(ctx *fasthttp.RequestCtx, it resolver.Item) {
-	l, err := s.res.Link(ctx, it)
-	if err != nil {
-		s.writeError(ctx, err)
-		return
-	}
+func (s *Server) serveRedirect(ctx *fasthttp.RequestCtx, l resolver.Link) {
 	h := &ctx.Response.Header
 	h.Set("Location", l.URL)
 	h.Set("Referrer-Policy", "no-referrer")
