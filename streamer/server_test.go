@@ -88,19 +88,7 @@ func (e *testEnv) do(t *testing.T, method, rawPath string, hdr ...string) respon
 		t.Fatal(err)
 	}
 	req.URL.Opaque = rawPath // send the path exactly as written, bad escapes too
-	for i := 0; i+1 < len(hdr); i += 2 {
-		req.Header.Set(hdr[i], hdr[i+1])
-	}
-	resp, err := e.client.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return response{resp.StatusCode, resp.Header, string(b)}
+	return send(t, e.client, req, hdr)
 }
 
 // follow fetches a Location from the fake CDN, as a player would.
@@ -110,15 +98,24 @@ func (e *testEnv) follow(t *testing.T, location string, hdr ...string) response 
 	if err != nil {
 		t.Fatal(err)
 	}
+	return send(t, e.cdn, req, hdr)
+}
+
+// send sets the header pairs in hdr, does the request and reads the whole body.
+func send(t *testing.T, c *http.Client, req *http.Request, hdr []string) response {
+	t.Helper()
 	for i := 0; i+1 < len(hdr); i += 2 {
 		req.Header.Set(hdr[i], hdr[i+1])
 	}
-	resp, err := e.cdn.Do(req)
+	resp, err := c.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
 	return response{resp.StatusCode, resp.Header, string(b)}
 }
 
