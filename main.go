@@ -95,6 +95,7 @@ func serve(ctx context.Context, cfg Config, drive aliclient.Drive, log *slog.Log
 	if err != nil {
 		return fmt.Errorf("ALILINK_LISTEN: %w", err)
 	}
+	defer srv.Close()
 	hs := srv.HTTPServer()
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()

@@ -29,7 +29,7 @@ func newRedirectServer(b *testing.B) *streamer.Server {
 	if err != nil {
 		b.Fatal(err)
 	}
-	srv, err := streamer.New(streamer.Config{Mode: streamer.ModeRedirect, ReadyTimeout: time.Second}, res, nil)
+	srv, err := streamer.New(streamer.Config{Mode: streamer.ModeRedirect, ReadyTimeout: time.Second, StreamIdleTimeout: 10 * time.Second, ResumeAttempts: 5}, res, nil)
 	if err != nil {
 		b.Fatal(err)
 	}

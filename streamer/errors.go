@@ -21,7 +21,7 @@ func httpStatus(err error) int {
 		return fasthttp.StatusBadRequest
 	case errors.Is(err, resolver.ErrNotFound):
 		return fasthttp.StatusNotFound
-	case errors.Is(err, resolver.ErrRateLimited):
+	case errors.Is(err, resolver.ErrRateLimited), errors.Is(err, errStreamsFull), errors.Is(err, errCDNBusy):
 		return fasthttp.StatusServiceUnavailable
 	case errors.Is(err, context.Canceled):
 		return StatusClientClosed
@@ -40,6 +40,10 @@ func publicMessage(err error, status int) string {
 		return "bad path"
 	case status == fasthttp.StatusNotFound:
 		return "not found"
+	case errors.Is(err, errStreamsFull):
+		return "too many streams are running; retry later"
+	case errors.Is(err, errCDNBusy):
+		return "the drive's CDN is busy; retry later"
 	case status == fasthttp.StatusServiceUnavailable:
 		return "the drive is rate limiting requests; retry later"
 	case status == fasthttp.StatusGatewayTimeout:
@@ -48,6 +52,10 @@ func publicMessage(err error, status int) string {
 		return "the drive rejected alilink's refresh token; the operator must set a new one"
 	case errors.Is(err, resolver.ErrLinkTooShort):
 		return "the drive's download links expire too soon for the configured margin"
+	case errors.Is(err, errChanged):
+		return "the file changed on the drive while it was being read"
+	case errors.Is(err, errLinkRefused), errors.Is(err, errCDN):
+		return "the drive's CDN failed to serve the file"
 	default:
 		return "the drive failed to answer"
 	}
@@ -61,8 +69,7 @@ func (s *Server) writeError(ctx *fasthttp.RequestCtx, err error) {
 		return
 	}
 	if status == fasthttp.StatusServiceUnavailable {
-		d, _ := resolver.RetryAfter(err)
-		ctx.Response.Header.Set("Retry-After", strconv.Itoa(retryAfterSeconds(d.Seconds())))
+		ctx.Response.Header.Set("Retry-After", strconv.Itoa(retryAfter(err)))
 	}
 	if status >= 500 {
 		s.log.Warn("request failed", "path", string(ctx.Path()), "status", status, "err", err)
@@ -72,9 +79,18 @@ func (s *Server) writeError(ctx *fasthttp.RequestCtx, err error) {
 	writeText(ctx, status, publicMessage(err, status))
 }
 
-// retryAfterSeconds rounds a wait up to whole seconds, at least 1.
-func retryAfterSeconds(sec float64) int {
-	return max(1, int(math.Ceil(sec)))
+// retryAfter is the Retry-After of a 503, in whole seconds, at least 1: the
+// drive's or the CDN's own wait when they gave one.
+func retryAfter(err error) int {
+	var busy *busyError
+	if errors.As(err, &busy) {
+		return busy.seconds()
+	}
+	if errors.Is(err, errStreamsFull) {
+		return 2 // a guess: streams end at their own pace
+	}
+	d, _ := resolver.RetryAfter(err)
+	return max(1, int(math.Ceil(d.Seconds())))
 }
 
 func writeText(ctx *fasthttp.RequestCtx, status int, msg string) {

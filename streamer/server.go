@@ -7,6 +7,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"github.com/valyala/fasthttp"
@@ -29,39 +30,60 @@ var _ Resolver = (*resolver.Resolver)(nil)
 
 // Modes.
 const (
+	// ModeAuto redirects unless the link is Referer-bound, then proxies.
+	ModeAuto = "auto"
+	// ModeRedirect answers 302 to the CDN URL.
 	ModeRedirect = "redirect"
+	// ModeProxy streams the bytes through alilink.
+	ModeProxy = "proxy"
 )
 
 // Config is the serving configuration.
 type Config struct {
-	Mode string `env:"MODE" envDefault:"redirect"`
+	Mode string `env:"MODE" envDefault:"auto"`
 	// ReadyTimeout bounds the token check behind /-/readyz.
 	ReadyTimeout time.Duration `env:"READY_TIMEOUT" envDefault:"5s"`
+	// MaxStreams caps concurrent proxied streams (0 = no cap); over it: 503.
+	MaxStreams int `env:"MAX_STREAMS" envDefault:"0"`
+	// StreamIdleTimeout fails a CDN read that waits this long for a byte.
+	StreamIdleTimeout time.Duration `env:"STREAM_IDLE_TIMEOUT" envDefault:"30s"`
+	// ResumeAttempts bounds consecutive reconnection attempts of a stream
+	// that makes no progress.
+	ResumeAttempts int `env:"RESUME_ATTEMPTS" envDefault:"5"`
 }
 
 // Validate names the first bad variable.
 func (c *Config) Validate() error {
 	switch c.Mode {
-	case ModeRedirect:
-	case "auto", "proxy", "rewrite", "accel":
-		return fmt.Errorf("ALILINK_MODE: %q is not implemented yet (only redirect is)", c.Mode)
+	case ModeAuto, ModeRedirect, ModeProxy:
+	case "rewrite", "accel":
+		return fmt.Errorf("ALILINK_MODE: %q is not implemented yet (auto, redirect and proxy are)", c.Mode)
 	default:
 		return fmt.Errorf("ALILINK_MODE: %q is not one of auto, redirect, proxy, rewrite, accel", c.Mode)
 	}
-	if c.ReadyTimeout <= 0 {
+	switch {
+	case c.ReadyTimeout <= 0:
 		return fmt.Errorf("ALILINK_READY_TIMEOUT: must be positive")
+	case c.MaxStreams < 0:
+		return fmt.Errorf("ALILINK_MAX_STREAMS: must be 0 (no cap) or more, got %d", c.MaxStreams)
+	case c.StreamIdleTimeout <= 0:
+		return fmt.Errorf("ALILINK_STREAM_IDLE_TIMEOUT: must be positive")
+	case c.ResumeAttempts < 1 || c.ResumeAttempts > 100:
+		return fmt.Errorf("ALILINK_RESUME_ATTEMPTS: must be within 1..100, got %d", c.ResumeAttempts)
 	}
 	return nil
 }
 
 // Server is the HTTP front of alilink.
 type Server struct {
-	cfg Config
-	res Resolver
-	log *slog.Logger
+	cfg     Config
+	res     Resolver
+	log     *slog.Logger
+	cdn     *cdnClient
+	streams atomic.Int64 // proxied streams running now
 }
 
-// New builds a server.
+// New builds a server. Close releases its CDN connections.
 func New(cfg Config, res Resolver, log *slog.Logger) (*Server, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -69,8 +91,14 @@ func New(cfg Config, res Resolver, log *slog.Logger) (*Server, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Server{cfg: cfg, res: res, log: log}, nil
+	return &Server{cfg: cfg, res: res, log: log, cdn: newCDNClient(cfg.StreamIdleTimeout)}, nil
 }
+
+// Close drops idle CDN connections; call it after the HTTP server stopped.
+func (s *Server) Close() { s.cdn.close() }
+
+// ActiveStreams is the number of proxied streams running now.
+func (s *Server) ActiveStreams() int { return int(s.streams.Load()) }
 
 // HTTPServer wraps s in a fasthttp server with alilink's limits: the read buffer
 // is large enough that a too-long path gets our clear 400, not fasthttp's 431.
@@ -110,16 +138,34 @@ func (s *Server) Handle(ctx *fasthttp.RequestCtx) {
 		s.writeError(ctx, err)
 		return
 	}
+	if s.cfg.Mode == ModeProxy {
+		it, err := s.res.Stat(ctx, p)
+		switch {
+		case err != nil:
+			s.writeError(ctx, err)
+		case it.Folder:
+			s.serveListing(ctx, p)
+		default:
+			s.serveProxy(ctx, it, nil)
+		}
+		return
+	}
 	it, l, err := s.res.Resolve(ctx, p)
-	if err != nil {
+	switch {
+	case err != nil:
 		s.writeError(ctx, err)
-		return
-	}
-	if it.Folder {
+	case it.Folder:
 		s.serveListing(ctx, p)
-		return
+	case s.cfg.Mode == ModeAuto && l.RefererBound():
+		// A player following a 302 cannot send the Referer the CDN wants.
+		s.log.Debug("auto: proxying a Referer-bound link", "path", p)
+		s.serveProxy(ctx, it, &l)
+	default:
+		if s.cfg.Mode == ModeAuto {
+			s.log.Debug("auto: redirecting", "path", p)
+		}
+		s.serveRedirect(ctx, l)
 	}
-	s.serveRedirect(ctx, l)
 }
 
 // requestPath is the path of the request line, still percent-encoded. Reading

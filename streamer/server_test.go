@@ -24,6 +24,7 @@ import (
 // listener, with a net/http client that does not follow redirects.
 type testEnv struct {
 	fake   *alifake.Fake
+	srv    *streamer.Server
 	client *http.Client // to alilink (in memory)
 	cdn    *http.Client // to the fake CDN (loopback)
 	logs   *aliclienttest.LogBuffer
@@ -37,6 +38,9 @@ func newEnv(t *testing.T, opts alifake.Options, scfg streamer.Config) *testEnv {
 		RootFolderID: "root", PathCacheSize: 1000, PathCacheTTL: time.Minute, ListCacheSize: 100,
 		NegativeTTL: time.Second, LinkCacheSize: 1000, LinkMargin: time.Minute, ResolveTimeout: 2 * time.Second,
 	}
+	if opts.LinkTTL > 0 && opts.LinkTTL <= 2*rcfg.LinkMargin {
+		rcfg.LinkMargin = opts.LinkTTL / 4 // short-lived test links
+	}
 	res, err := resolver.New(rcfg, c, log, opts.Now)
 	if err != nil {
 		t.Fatal(err)
@@ -47,10 +51,17 @@ func newEnv(t *testing.T, opts alifake.Options, scfg streamer.Config) *testEnv {
 	if scfg.ReadyTimeout == 0 {
 		scfg.ReadyTimeout = 2 * time.Second
 	}
+	if scfg.StreamIdleTimeout == 0 {
+		scfg.StreamIdleTimeout = 5 * time.Second
+	}
+	if scfg.ResumeAttempts == 0 {
+		scfg.ResumeAttempts = 5
+	}
 	srv, err := streamer.New(scfg, res, log)
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(srv.Close)
 	ln := fasthttputil.NewInmemoryListener()
 	hs := srv.HTTPServer()
 	done := make(chan struct{})
@@ -67,6 +78,7 @@ func newEnv(t *testing.T, opts alifake.Options, scfg streamer.Config) *testEnv {
 	t.Cleanup(tr.CloseIdleConnections)
 	env := &testEnv{
 		fake:   fake,
+		srv:    srv,
 		client: &http.Client{Transport: tr, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }},
 		cdn:    &http.Client{Transport: &http.Transport{}},
 		logs:   logs,

@@ -1,0 +1,92 @@
+package streamer
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+
+	"github.com/valyala/fasthttp"
+
+	"github.com/alilink/alilink/resolver"
+)
+
+// errStreamsFull: ALILINK_MAX_STREAMS streams are running.
+var errStreamsFull = errors.New("too many concurrent streams")
+
+// serveProxy streams a file through alilink. Range, If-Range and the other
+// conditional headers are judged here against the drive's metadata (size,
+// content hash, mtime), with net/http's ServeContent semantics; the CDN is then
+// asked for exactly the bytes to send. HEAD, 304, 412 and 416 never touch the
+// CDN. link is the already resolved link (auto mode) or nil.
+func (s *Server) serveProxy(ctx *fasthttp.RequestCtx, it resolver.Item, link *resolver.Link) {
+	v := validators{modTime: it.Modified}
+	if it.ContentHash != "" {
+		v.etag = `"` + it.ContentHash + `"`
+	}
+	h := &ctx.Response.Header
+	if v.etag != "" {
+		h.Set("ETag", v.etag)
+	}
+	if !isZeroTime(v.modTime) {
+		h.Set("Last-Modified", v.modTime.UTC().Format(http.TimeFormat))
+	}
+	pre, rangeHolds := checkPreconditions(&ctx.Request.Header, v)
+	switch pre {
+	case precondNotModified:
+		ctx.SetStatusCode(fasthttp.StatusNotModified)
+		return
+	case precondFailed:
+		writeText(ctx, fasthttp.StatusPreconditionFailed, "precondition failed")
+		return
+	}
+
+	h.Set("Accept-Ranges", "bytes")
+	r, kind := byteRange{0, it.Size - 1}, rangeWhole
+	if rangeHolds && (ctx.IsGet() || ctx.IsHead()) {
+		if pr, k := parseRange(string(ctx.Request.Header.Peek("Range")), it.Size); k != rangeWhole {
+			r, kind = pr, k
+		}
+	}
+	if kind == rangeUnsatisfiable {
+		h.Set("Content-Range", "bytes */"+strconv.FormatInt(it.Size, 10))
+		writeText(ctx, fasthttp.StatusRequestedRangeNotSatisfiable, "range not satisfiable")
+		return
+	}
+	h.Set("Content-Disposition", contentDisposition(it.Name))
+	status := fasthttp.StatusOK
+	if kind == rangePart {
+		status = fasthttp.StatusPartialContent
+		h.SetBytesV("Content-Range", contentRange(nil, r, it.Size))
+	}
+	if ctx.IsHead() || it.Size == 0 {
+		h.SetContentType(contentType(it.Name, it.MimeType, ""))
+		h.SetContentLength(int(r.length()))
+		ctx.SetStatusCode(status)
+		return
+	}
+	if !s.acquireStream() {
+		s.writeError(ctx, errStreamsFull)
+		return
+	}
+	p := s.newProxyStream(it, link, r)
+	if err := p.connect(); err != nil {
+		_ = p.Close()
+		s.writeError(ctx, err)
+		return
+	}
+	h.SetContentType(contentType(it.Name, it.MimeType, p.up.contentType))
+	ctx.SetStatusCode(status)
+	ctx.Response.SetBodyStream(p, int(r.length()))
+}
+
+// acquireStream takes one of ALILINK_MAX_STREAMS slots (0 = no cap).
+func (s *Server) acquireStream() bool {
+	n := s.streams.Add(1)
+	if s.cfg.MaxStreams > 0 && n > int64(s.cfg.MaxStreams) {
+		s.streams.Add(-1)
+		return false
+	}
+	return true
+}
+
+func (s *Server) releaseStream() { s.streams.Add(-1) }

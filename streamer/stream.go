@@ -1,0 +1,216 @@
+package streamer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/alilink/alilink/resolver"
+)
+
+// maxResumes bounds the reconnections of one response over its whole life
+// (a two-hour film whose links live 15 minutes needs about eight).
+const maxResumes = 64
+
+// proxyStream is the body of a proxied response: bytes next..end of a file,
+// read from the CDN and resumed from the next byte whenever the CDN stream
+// breaks (an expired link, a reset, a short body), so that the client sees one
+// uninterrupted body. fasthttp drives it through WriteTo from the connection's
+// goroutine after the handler returned, and calls Close when done.
+type proxyStream struct {
+	s    *Server
+	item resolver.Item
+	link resolver.Link
+	// linkStale: the CDN refused the link or it has expired; ask the drive
+	// for a fresh one before reconnecting.
+	linkStale bool
+	next, end int64 // the next byte to deliver and the last one, inclusive
+	up        *upstreamResp
+	etag      string // the CDN's ETag for this object, checked on every resume
+	resumes   int
+	// failures counts consecutive failed attempts since bytes last flowed.
+	failures int
+	ctx      context.Context
+	cancel   context.CancelFunc
+	closed   bool
+}
+
+func (s *Server) newProxyStream(it resolver.Item, link *resolver.Link, r byteRange) *proxyStream {
+	ctx, cancel := context.WithCancel(context.Background())
+	p := &proxyStream{s: s, item: it, next: r.start, end: r.end, ctx: ctx, cancel: cancel}
+	if link != nil {
+		p.link = *link
+	} else {
+		p.linkStale = true // no link yet
+	}
+	return p
+}
+
+// connect opens the CDN response for the remaining bytes, getting a fresh link
+// first when needed, with at most cfg.ResumeAttempts consecutive tries and
+// jittered backoff between them.
+func (p *proxyStream) connect() error {
+	var last error
+	for {
+		if p.failures >= p.s.cfg.ResumeAttempts || p.resumes >= maxResumes {
+			return fmt.Errorf("reading upstream: gave up after %d attempts: %w", p.failures, last)
+		}
+		if p.failures > 0 && !sleepCtx(p.ctx, retryDelay(p.failures)) {
+			return p.ctx.Err()
+		}
+		p.failures++
+		p.resumes++
+		if p.linkStale {
+			if p.link.URL != "" {
+				p.s.res.DropLink(p.item.ID, p.link.URL)
+			}
+			l, err := p.s.res.Link(p.ctx, p.item)
+			if err != nil {
+				if errors.Is(err, resolver.ErrRateLimited) || p.ctx.Err() != nil {
+					return err
+				}
+				last = err
+				continue
+			}
+			p.link, p.linkStale = l, false
+		}
+		up, err := p.s.cdn.open(p.ctx, p.link, byteRange{p.next, p.end}, p.item.Size)
+		switch {
+		case err == nil:
+			if p.etag != "" && up.etag != "" && up.etag != p.etag {
+				_ = up.body.Close()
+				return fmt.Errorf("%w: the CDN's ETag changed from %s to %s", errChanged, p.etag, up.etag)
+			}
+			if p.etag == "" {
+				p.etag = up.etag
+			}
+			p.up = up
+			return nil
+		case errors.Is(err, errLinkRefused):
+			p.linkStale = true
+		case errors.Is(err, errChanged), errors.Is(err, errCDNBusy), p.ctx.Err() != nil:
+			return err
+		}
+		last = err
+	}
+}
+
+// Read delivers the next bytes, reconnecting as often as needed. Bytes it
+// returns count as delivered: a caller that cannot pass them on must abort.
+func (p *proxyStream) Read(b []byte) (int, error) {
+	for {
+		if p.next > p.end {
+			return 0, io.EOF
+		}
+		if p.closed {
+			return 0, errStreamClosed
+		}
+		if p.up == nil {
+			if err := p.connect(); err != nil {
+				return 0, err
+			}
+		}
+		want := min(int64(len(b)), p.end-p.next+1)
+		n, err := p.up.body.Read(b[:want])
+		p.next += int64(n)
+		if n > 0 {
+			p.failures = 0
+		}
+		if err == nil || p.next > p.end {
+			return n, nil
+		}
+		// The CDN stream broke before the last byte.
+		p.dropUpstream()
+		if !time.Now().Before(p.link.Expires) {
+			p.linkStale = true
+		}
+		p.s.log.Info("CDN stream broke; resuming", "file", p.item.Name, "at", p.next, "of", p.end+1, "err", err)
+		if n > 0 {
+			return n, nil
+		}
+	}
+}
+
+// WriteTo is the copy loop fasthttp uses (through io.WriterTo): upstream bytes
+// go to the client from a pooled buffer, which grows from the small size to
+// the large one once the CDN fills a whole small buffer in one read. A slow
+// stream thus holds a small buffer, a fast one does few large system calls.
+// Read errors and write errors are told apart; after the headers went out an
+// error can only abort the response (fasthttp then closes the connection).
+func (p *proxyStream) WriteTo(w io.Writer) (int64, error) {
+	buf := smallBuffers.get()
+	large := false
+	defer func() {
+		if large {
+			largeBuffers.put(buf)
+		} else {
+			smallBuffers.put(buf)
+		}
+	}()
+	var written int64
+	for {
+		n, err := p.Read(*buf)
+		if n > 0 {
+			wn, werr := w.Write((*buf)[:n])
+			written += int64(wn)
+			if werr != nil {
+				return written, fmt.Errorf("writing client: %w", werr)
+			}
+			if !large && n == len(*buf) {
+				smallBuffers.put(buf)
+				buf, large = largeBuffers.get(), true
+			}
+		}
+		if err == io.EOF {
+			return written, nil
+		}
+		if err != nil {
+			p.s.log.Warn("proxied stream aborted", "file", p.item.Name, "at", p.next, "err", err)
+			return written, fmt.Errorf("reading upstream: %w", err)
+		}
+	}
+}
+
+// Close ends the CDN request at once and frees the stream slot; fasthttp calls
+// it when the response is done, failed or was never written.
+func (p *proxyStream) Close() error {
+	if p.closed {
+		return nil
+	}
+	p.closed = true
+	p.dropUpstream()
+	p.cancel()
+	p.s.releaseStream()
+	return nil
+}
+
+// dropUpstream closes the current CDN response. A body read to its end has
+// already returned its connection to the pool; an unfinished one is closed.
+func (p *proxyStream) dropUpstream() {
+	if p.up != nil {
+		_ = p.up.body.Close()
+		p.up = nil
+	}
+}
+
+var errStreamClosed = errors.New("stream closed")
+
+// retryDelay is the pause before reconnection attempt n (n ≥ 1): 100 ms,
+// 200 ms, 400 ms… at most 2 s, with jitter.
+func retryDelay(n int) time.Duration {
+	d := min(100*time.Millisecond<<min(n-1, 5), 2*time.Second)
+	return d/2 + time.Duration(time.Now().UnixNano()%int64(d/2))
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
