@@ -68,6 +68,7 @@ func demoCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		fmt.Fprintf(stdout, "  curl -s %s | head -c 600; echo      # the root folder as JSON\n", u("/"))
 		fmt.Fprintf(stdout, "  curl -si %s | grep -i location      # a 302 to the drive's CDN\n", u(samples.film))
 		fmt.Fprintf(stdout, "  curl -sL -r 0-15 %s | od -An -tx1   # a Range through the redirect\n", u(samples.film))
+		fmt.Fprintf(stdout, "  curl -s -r 0-15 %s | od -An -tx1   # Referer-bound: auto mode proxies it\n", u(samples.bound))
 		fmt.Fprintf(stdout, "  curl -sL -o /dev/null -w '%%{http_code} %%{size_download} bytes\\n' %s\n", u(samples.song))
 		fmt.Fprintf(stdout, "  curl -s %s | head -c 300; echo      # %d files, several drive pages\n", u(samples.bigFolder), samples.bigCount)
 		fmt.Fprintf(stdout, "  curl -s %s\n\n", u("/-/readyz"))
@@ -75,8 +76,8 @@ func demoCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 }
 
 type demoSamples struct {
-	film, song, bigFolder string
-	bigCount              int
+	film, bound, song, bigFolder string
+	bigCount                     int
 }
 
 // addDemoContent fills the fake drive: folders, a large file that is generated,
@@ -86,12 +87,16 @@ type demoSamples struct {
 func addDemoContent(fake *alifake.Fake, film int64) demoSamples {
 	s := demoSamples{
 		film:      "/Movies/Big Buck Bunny (2008).mkv",
+		bound:     "/Movies/Tears of Steel (2012).mkv",
 		song:      "/Music/Café del Mar #1 (100% chill?).flac",
 		bigFolder: "/Photos/2024",
 		bigCount:  450,
 	}
 	fake.AddSynthetic(s.film, film)
 	fake.AddSynthetic("/Movies/Sintel (2010).mp4", film/10*3)
+	// A link the CDN binds to the Referer (a web-login token's): players cannot
+	// follow a 302 to it, so auto mode proxies it.
+	fake.SetRefererBound(fake.AddSynthetic(s.bound, film/4), true)
 	fake.AddSynthetic("/电影/千与千寻 (2001).mp4", film/16)
 	fake.AddSynthetic("/TV/The Show/Season 01/The Show S01E01.mkv", film/5)
 	fake.AddSynthetic("/TV/The Show/Season 01/The Show S01E02.mkv", film/5)

@@ -149,6 +149,14 @@ func TestDemo(t *testing.T) {
 	if resp.StatusCode != http.StatusPartialContent || !bytes.Equal(body, want) {
 		t.Fatalf("unexpected range through the redirect: %d %x; want 206 %x", resp.StatusCode, body, want)
 	}
+	// The Referer-bound film is proxied in auto mode (the default): no 302.
+	resp, body = get(noFollow, base+"/Movies/Tears%20of%20Steel%20(2012).mkv", "Range", "bytes=1000-1015")
+	if _, err := alifake.SyntheticReader("/Movies/Tears of Steel (2012).mkv", 2<<20).ReadAt(want, 1000); err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != http.StatusPartialContent || !bytes.Equal(body, want) {
+		t.Fatalf("unexpected proxied range: %d %x; want 206 %x", resp.StatusCode, body, want)
+	}
 	if resp, body := get(noFollow, base+"/Photos/2024"); resp.StatusCode != 200 || strings.Count(string(body), `"name"`) != 450 {
 		t.Fatalf("unexpected big folder listing: %d, %d names", resp.StatusCode, strings.Count(string(body), `"name"`))
 	}

@@ -115,7 +115,10 @@ func (s *Server) HTTPServer() *fasthttp.Server {
 		NoDefaultContentType:  true,
 		CloseOnShutdown:       true,
 		LazyRequestTime:       true, // nothing reads ctx.Time(): skip a clock read per request
-		Logger:                slogPrinter{s.log},
+		// Give a connection's read and write buffers back to the pool while it
+		// streams or idles: hundreds of slow players must not each hold 20 KiB.
+		ReduceMemoryUsage: true,
+		Logger:            slogPrinter{s.log},
 	}
 }
 

@@ -133,15 +133,31 @@ func (p *proxyStream) Read(b []byte) (int, error) {
 	}
 }
 
+// Buffer sizing of the copy loop. A stream starts with a small buffer and
+// moves to a large one once the client has shown it is fast: at least
+// promoteBytes delivered at promoteRate or more on average. The kernel's
+// socket buffers absorb several MiB for a reader that does not read (on this
+// project's machines up to 4 MiB to send and 32 MiB to receive, though
+// autotuning grows them only for readers that do read), so a slow player
+// cannot look fast for long. Large buffers halve the CPU per GiB of a fast
+// download (bench/README.md). It
+// goes back to small when a large write blocks longer than slowWrite (the
+// player paused or slowed down). A slow player thus holds 16 KiB; a fast
+// download does few large system calls. The clock is read once per MiB while
+// small and once per 256 KiB write while large.
+const (
+	promoteBytes = 32 << 20
+	promoteRate  = 32 << 20 // bytes per second
+	checkEvery   = 1 << 20
+	slowWrite    = 20 * time.Millisecond
+)
+
 // WriteTo is the copy loop fasthttp uses (through io.WriterTo): upstream bytes
-// go to the client from a pooled buffer, which grows from the small size to
-// the large one once the CDN fills a whole small buffer in one read. A slow
-// stream thus holds a small buffer, a fast one does few large system calls.
-// Read errors and write errors are told apart; after the headers went out an
-// error can only abort the response (fasthttp then closes the connection).
+// go to the client from a pooled buffer sized as above. Read errors and write
+// errors are told apart; after the headers went out an error can only abort
+// the response (fasthttp then closes the connection).
 func (p *proxyStream) WriteTo(w io.Writer) (int64, error) {
-	buf := smallBuffers.get()
-	large := false
+	buf, large := smallBuffers.get(), false
 	defer func() {
 		if large {
 			largeBuffers.put(buf)
@@ -149,18 +165,33 @@ func (p *proxyStream) WriteTo(w io.Writer) (int64, error) {
 			smallBuffers.put(buf)
 		}
 	}()
-	var written int64
+	// Since began (the start, or the last move back to small) base bytes had
+	// been written; the rate is judged from there.
+	var written, base int64
+	began, nextCheck := time.Now(), int64(promoteBytes)
 	for {
 		n, err := p.Read(*buf)
 		if n > 0 {
+			var start time.Time
+			if large {
+				start = time.Now()
+			}
 			wn, werr := w.Write((*buf)[:n])
 			written += int64(wn)
 			if werr != nil {
 				return written, fmt.Errorf("writing client: %w", werr)
 			}
-			if !large && n == len(*buf) {
-				smallBuffers.put(buf)
-				buf, large = largeBuffers.get(), true
+			switch {
+			case large && time.Since(start) > slowWrite:
+				largeBuffers.put(buf)
+				buf, large = smallBuffers.get(), false
+				began, base, nextCheck = time.Now(), written, written+promoteBytes
+			case !large && written >= nextCheck:
+				if el := time.Since(began); float64(written-base) >= promoteRate*el.Seconds() {
+					smallBuffers.put(buf)
+					buf, large = largeBuffers.get(), true
+				}
+				nextCheck = written + checkEvery
 			}
 		}
 		if err == io.EOF {

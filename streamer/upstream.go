@@ -61,8 +61,10 @@ func newCDNClient(idle time.Duration) *cdnClient {
 		TLSHandshakeTimeout:   10 * time.Second,
 		ResponseHeaderTimeout: 15 * time.Second,
 		DisableCompression:    true,
-		ReadBufferSize:        64 << 10,
-		WriteBufferSize:       4 << 10,
+		// Body reads of at least this size bypass the transport's buffer and
+		// go straight into the copy loop's, so it only ever holds headers.
+		ReadBufferSize:  4 << 10,
+		WriteBufferSize: 2 << 10, // a request is one line and four headers
 	}
 	tr.Protocols = new(http.Protocols)
 	tr.Protocols.SetHTTP1(true)

@@ -1,0 +1,109 @@
+package streamer_test
+
+import (
+	"context"
+	"encoding/json"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/alilink/alilink/aliclient/alifake"
+	"github.com/alilink/alilink/streamer"
+)
+
+// needTool finds a program the test needs. CI installs it and sets
+// ALILINK_REQUIRE_TOOLS=1, so there a missing tool fails the test instead of
+// skipping it.
+func needTool(t *testing.T, name string) string {
+	t.Helper()
+	p, err := exec.LookPath(name)
+	if err != nil {
+		if os.Getenv("ALILINK_REQUIRE_TOOLS") != "" {
+			t.Fatalf("%s is required (ALILINK_REQUIRE_TOOLS is set) but not installed", name)
+		}
+		t.Skipf("%s not installed (Debian package ffmpeg)", name)
+	}
+	return p
+}
+
+// serveTCP serves env's alilink on a loopback port too, for programs that
+// cannot use the in-memory listener.
+func serveTCP(t *testing.T, env *testEnv) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := env.srv.HTTPServer()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = hs.Serve(ln)
+	}()
+	t.Cleanup(func() {
+		_ = hs.Shutdown()
+		<-done
+	})
+	return "http://" + ln.Addr().String()
+}
+
+// TestFFprobeThroughProxy probes a small real video through the proxy. Its
+// index (moov) sits at the end of the file, so ffprobe must seek with Range.
+func TestFFprobeThroughProxy(t *testing.T) {
+	ffmpeg, ffprobe := needTool(t, "ffmpeg"), needTool(t, "ffprobe")
+	video := filepath.Join(t.TempDir(), "clip.mp4")
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	gen := exec.CommandContext(ctx, ffmpeg, "-v", "error", "-f", "lavfi", "-i", "testsrc=duration=2:size=160x120:rate=10",
+		"-f", "lavfi", "-i", "sine=frequency=440:duration=2", "-c:v", "mpeg4", "-c:a", "aac", "-shortest", video)
+	if out, err := gen.CombinedOutput(); err != nil {
+		t.Fatalf("ffmpeg could not make the test clip: %v\n%s", err, out)
+	}
+	data, err := os.ReadFile(video)
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := proxyEnv(t, alifake.Options{}, streamer.Config{})
+	env.fake.AddFile("/Clips/a clip #1.mp4", data)
+	base := serveTCP(t, env)
+
+	probe := exec.CommandContext(ctx, ffprobe, "-v", "error", "-show_entries", "format=duration:stream=codec_name",
+		"-of", "json", base+"/Clips/a%20clip%20%231.mp4")
+	out, err := probe.Output()
+	if err != nil {
+		t.Fatalf("ffprobe failed through the proxy: %v\n%s", err, out)
+	}
+	var got struct {
+		Streams []struct {
+			CodecName string `json:"codec_name"`
+		} `json:"streams"`
+		Format struct {
+			Duration string `json:"duration"`
+		} `json:"format"`
+	}
+	if err := json.Unmarshal(out, &got); err != nil {
+		t.Fatalf("unexpected ffprobe output %s: %v", out, err)
+	}
+	var codecs []string
+	for _, s := range got.Streams {
+		codecs = append(codecs, s.CodecName)
+	}
+	d, _ := strconv.ParseFloat(got.Format.Duration, 64)
+	if strings.Join(codecs, ",") != "mpeg4,aac" || d < 1.9 || d > 2.2 {
+		t.Fatalf("unexpected probe: codecs %v, duration %v", codecs, d)
+	}
+	seeks := 0
+	for _, r := range env.fake.Requests() {
+		if r.Endpoint == "cdn" && !strings.HasPrefix(r.Header.Get("Range"), "bytes=0-") {
+			seeks++
+		}
+	}
+	if seeks == 0 {
+		t.Fatalf("ffprobe never sought into the file; the test proves less than it should")
+	}
+}
