@@ -11,7 +11,7 @@
 # Load generators (curl, wrk) run on cpu0 with the origin.
 #
 # Per repeat (REPEATS, default 3), the two targets interleaved:
-#   single  one whole-file download with curl, MiB/s
+#   single  one whole-file download with curl, MiB/s, and the proxy's CPU seconds per GiB
 #   multi   wrk -c8 over whole-file downloads for DURATION, MiB/s, and the proxy's CPU seconds per GiB
 #   range   wrk -c16 with ../shared/bench/range-random.lua (random 1 MiB ranges), requests/s
 # Once per target: RSS of the proxy idle and at peak with SLOW (default 200) concurrent streams read
@@ -68,7 +68,14 @@ mib() { awk -v b="$1" 'BEGIN {printf "%.0f", b / 1048576}'; }
 wrk_mibs() { awk '/Transfer\/sec/ {v=$2; u=substr(v, length(v)-1); n=v+0;
   if (u=="GB") n*=1024; else if (u=="KB") n/=1024; else if (u!="MB") n/=1048576; printf "%.0f", n}'; }
 
-single() { mib "$(taskset -c 0 curl -s -o /dev/null -w '%{speed_download}' "$1")"; }
+single() { # url pid -> "MiB/s cpu-seconds-per-GiB"
+  local t0 t1 bps
+  t0=$(cputicks "$2")
+  bps=$(taskset -c 0 curl -s -o /dev/null -w '%{speed_download}' "$1")
+  t1=$(cputicks "$2")
+  awk -v b="$bps" -v s="$size" -v c=$((t1 - t0)) -v hz="$hz" \
+    'BEGIN {printf "%.0f %.2f", b / 1048576, (c / hz) / (s / 1073741824)}'
+}
 multi() { # url pid -> "MiB/s cpu-seconds-per-GiB"
   local t0 t1 out rate
   t0=$(cputicks "$2")
@@ -102,11 +109,11 @@ declare -A res
 for r in $(seq "$REPEATS"); do
   for t in nginx ali; do
     url=url_$t; pid=$([[ $t == nginx ]] && echo "$nginx_pid" || echo "$alipid")
-    s=$(single "${!url}")
+    read -r s cpu1 <<<"$(single "${!url}" "$pid")"
     read -r m cpu <<<"$(multi "${!url}" "$pid")"
     q=$(ranges "${!url}")
-    res[$t.single]+="$s "; res[$t.multi]+="$m "; res[$t.cpu]+="$cpu "; res[$t.range]+="$q "
-    echo "repeat $r $t: single $s MiB/s, 8 streams $m MiB/s ($cpu CPU-s/GiB), ranges $q req/s"
+    res[$t.single]+="$s "; res[$t.multi]+="$m "; res[$t.cpu1]+="$cpu1 "; res[$t.cpu]+="$cpu "; res[$t.range]+="$q "
+    echo "repeat $r $t: single $s MiB/s ($cpu1 CPU-s/GiB), 8 streams $m MiB/s ($cpu CPU-s/GiB), ranges $q req/s"
   done
 done
 for t in nginx ali; do
@@ -122,8 +129,11 @@ for k in single multi range; do
   n=$(med nginx.$k) a=$(med ali.$k)
   printf '%-28s %14s %14s %8s\n' "$k" "$n" "$a" "$(awk -v a="$a" -v n="$n" 'BEGIN {printf "%.2f", a / n}')"
 done
-n=$(med nginx.cpu) a=$(med ali.cpu)
-printf '%-28s %14s %14s %8s\n' "CPU-s per GiB (8 streams)" "$n" "$a" "$(awk -v a="$a" -v n="$n" 'BEGIN {printf "%.2f", a / n}')"
+for k in cpu1 cpu; do
+  n=$(med nginx.$k) a=$(med ali.$k)
+  label="CPU-s per GiB ($([[ $k == cpu1 ]] && echo single || echo "8 streams"))"
+  printf '%-28s %14s %14s %8s\n' "$label" "$n" "$a" "$(awk -v a="$a" -v n="$n" 'BEGIN {printf "%.2f", a / n}')"
+done
 for t in nginx ali; do
   per=$(awk -v i="${res[$t.idle]}" -v p="${res[$t.peak]}" -v s="$SLOW" 'BEGIN {printf "%.1f", (p - i) / s}')
   printf '%-28s %s: idle %d KiB, peak %d KiB, %s KiB per stream\n' "RSS, $SLOW slow streams" "$t" "${res[$t.idle]}" "${res[$t.peak]}" "$per"
