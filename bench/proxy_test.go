@@ -4,16 +4,10 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"net"
 	"testing"
-	"time"
 
 	"github.com/valyala/fasthttp"
-	"github.com/valyala/fasthttp/fasthttputil"
 
-	"github.com/alilink/alilink/aliclient/aliclienttest"
-	"github.com/alilink/alilink/aliclient/alifake"
-	"github.com/alilink/alilink/resolver"
 	"github.com/alilink/alilink/streamer"
 )
 
@@ -23,32 +17,11 @@ const proxySize = 64 << 20
 // loopback TCP), reached through an in-memory listener by a streaming client.
 func proxyClient(b *testing.B) *fasthttp.HostClient {
 	b.Helper()
-	fake, c := aliclienttest.Start(b, alifake.Options{}, nil)
 	content := make([]byte, proxySize)
 	for i := range content {
 		content[i] = byte(i * 31)
 	}
-	fake.AddFile("/film.mkv", content)
-	res, err := resolver.New(resolver.Config{
-		RootFolderID: "root", PathCacheSize: 100, PathCacheTTL: time.Hour, ListCacheSize: 10,
-		NegativeTTL: time.Second, LinkCacheSize: 100, LinkMargin: time.Minute, ResolveTimeout: 5 * time.Second,
-	}, c, nil, nil)
-	if err != nil {
-		b.Fatal(err)
-	}
-	srv, err := streamer.New(streamer.Config{Mode: streamer.ModeProxy, ReadyTimeout: time.Second,
-		StreamIdleTimeout: 10 * time.Second, ResumeAttempts: 5}, res, nil)
-	if err != nil {
-		b.Fatal(err)
-	}
-	ln := fasthttputil.NewInmemoryListener()
-	hs := srv.HTTPServer()
-	go func() { _ = hs.Serve(ln) }()
-	b.Cleanup(func() { _ = hs.Shutdown(); _ = ln.Close(); srv.Close() })
-	return &fasthttp.HostClient{
-		Addr: "alilink", Dial: func(string) (net.Conn, error) { return ln.Dial() },
-		StreamResponseBody: true, MaxConns: 64, ReadBufferSize: 64 << 10,
-	}
+	return serveInMemory(b, newServer(b, streamer.ModeProxy, "/film.mkv", content), true)
 }
 
 // get fetches one response and discards its body, returning its length.

@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"context"
 	"net"
 	"testing"
 	"time"
@@ -16,12 +17,12 @@ import (
 
 const hotPath = "/Movies/Big Buck Bunny (2008).mkv"
 
-// newRedirectServer is alilink in redirect mode in front of the fake drive,
-// with the hot file's path and link already cached.
-func newRedirectServer(b *testing.B) *streamer.Server {
+// newServer is alilink in the given mode in front of the fake drive holding
+// one file, its path and link cached by a first resolution.
+func newServer(b *testing.B, mode, path string, content []byte) *streamer.Server {
 	b.Helper()
 	fake, c := aliclienttest.Start(b, alifake.Options{}, nil)
-	fake.AddFile(hotPath, []byte("film"))
+	fake.AddFile(path, content)
 	res, err := resolver.New(resolver.Config{
 		RootFolderID: "root", PathCacheSize: 1000, PathCacheTTL: time.Hour, ListCacheSize: 100,
 		NegativeTTL: time.Second, LinkCacheSize: 1000, LinkMargin: time.Minute, ResolveTimeout: 5 * time.Second,
@@ -29,17 +30,36 @@ func newRedirectServer(b *testing.B) *streamer.Server {
 	if err != nil {
 		b.Fatal(err)
 	}
-	srv, err := streamer.New(streamer.Config{Mode: streamer.ModeRedirect, ReadyTimeout: time.Second, StreamIdleTimeout: 10 * time.Second, ResumeAttempts: 5}, res, nil)
+	if _, _, err := res.Resolve(context.Background(), path); err != nil {
+		b.Fatal(err)
+	}
+	srv, err := streamer.New(streamer.Config{Mode: mode, ReadyTimeout: time.Second,
+		StreamIdleTimeout: 10 * time.Second, ResumeAttempts: 5}, res, nil)
 	if err != nil {
 		b.Fatal(err)
 	}
+	b.Cleanup(srv.Close)
 	return srv
+}
+
+// serveInMemory serves srv over fasthttp's in-memory listener and returns a
+// client for it.
+func serveInMemory(b *testing.B, srv *streamer.Server, stream bool) *fasthttp.HostClient {
+	b.Helper()
+	ln := fasthttputil.NewInmemoryListener()
+	hs := srv.HTTPServer()
+	go func() { _ = hs.Serve(ln) }()
+	b.Cleanup(func() { _ = hs.Shutdown(); _ = ln.Close() })
+	return &fasthttp.HostClient{
+		Addr: "alilink", Dial: func(string) (net.Conn, error) { return ln.Dial() },
+		StreamResponseBody: stream, MaxConns: 64, ReadBufferSize: 64 << 10,
+	}
 }
 
 // BenchmarkRedirectHandler is the handler alone on a cache hit: what alilink
 // itself allocates per request (the goal is at most 2).
 func BenchmarkRedirectHandler(b *testing.B) {
-	srv := newRedirectServer(b)
+	srv := newServer(b, streamer.ModeRedirect, hotPath, []byte("film"))
 	var req fasthttp.Request
 	req.SetRequestURI(resolver.EscapePath(hotPath))
 	var ctx fasthttp.RequestCtx
@@ -62,12 +82,7 @@ func BenchmarkRedirectHandler(b *testing.B) {
 // BenchmarkRedirectEndToEnd goes through fasthttp's server and client over an
 // in-memory listener, in parallel: request parsing and writing included.
 func BenchmarkRedirectEndToEnd(b *testing.B) {
-	srv := newRedirectServer(b)
-	ln := fasthttputil.NewInmemoryListener()
-	hs := srv.HTTPServer()
-	go func() { _ = hs.Serve(ln) }()
-	defer func() { _ = hs.Shutdown(); _ = ln.Close() }()
-	client := &fasthttp.HostClient{Addr: "alilink", Dial: func(string) (net.Conn, error) { return ln.Dial() }, MaxConns: 64}
+	client := serveInMemory(b, newServer(b, streamer.ModeRedirect, hotPath, []byte("film")), false)
 	uri := "http://alilink" + resolver.EscapePath(hotPath)
 	b.ReportAllocs()
 	b.ResetTimer()
