@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -16,6 +17,7 @@ import (
 	"github.com/alilink/alilink/aliclient"
 	"github.com/alilink/alilink/resolver"
 	"github.com/alilink/alilink/streamer"
+	"github.com/alilink/alilink/streamer/sign"
 )
 
 const envPrefix = "ALILINK_"
@@ -26,6 +28,8 @@ type Config struct {
 	LogLevel        string        `env:"LOG_LEVEL" envDefault:"info"`
 	LogFormat       string        `env:"LOG_FORMAT" envDefault:"text"`
 	ShutdownTimeout time.Duration `env:"SHUTDOWN_TIMEOUT" envDefault:"30s"`
+	// Public allows a non-loopback listen address without a sign secret.
+	Public bool `env:"PUBLIC" envDefault:"false"`
 
 	Client   aliclient.Config
 	Resolver resolver.Config
@@ -60,6 +64,10 @@ func (c *Config) Validate() error {
 	if c.ShutdownTimeout <= 0 {
 		return errors.New("ALILINK_SHUTDOWN_TIMEOUT: must be positive")
 	}
+	if !c.Public && !sign.New(c.Streamer.SignSecret).Enabled() && !isLoopback(c.Listen) {
+		return fmt.Errorf("ALILINK_LISTEN: %s is reachable from other machines and no ALILINK_SIGN_SECRET is set, "+
+			"so anyone who finds it can read the drive; set ALILINK_SIGN_SECRET, or ALILINK_PUBLIC=true to serve it open", c.Listen)
+	}
 	if err := c.Client.Validate(); err != nil {
 		return err
 	}
@@ -67,6 +75,32 @@ func (c *Config) Validate() error {
 		return err
 	}
 	return c.Streamer.Validate()
+}
+
+// isLoopback tells whether a listen address only accepts local connections.
+// An empty host or an unspecified address listens everywhere; a name counts
+// as loopback only if every address it resolves to is.
+func isLoopback(listen string) bool {
+	host, _, err := net.SplitHostPort(listen)
+	if err != nil || host == "" {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	if ip := net.ParseIP(host); ip != nil {
+		return ip.IsLoopback()
+	}
+	ips, err := net.LookupIP(host)
+	if err != nil || len(ips) == 0 {
+		return false
+	}
+	for _, ip := range ips {
+		if !ip.IsLoopback() {
+			return false
+		}
+	}
+	return true
 }
 
 // defaultStateDir is $XDG_STATE_HOME/alilink, else ./state.

@@ -23,6 +23,9 @@ const usage = `usage: alilink [command]
 commands:
   serve        serve the drive over HTTP (the default)
   demo         start a fake drive with sample content and serve it
+  sign PATH    print a signed URL for PATH [--ttl 24h] [--base URL]
+  strm         write .strm files for a media server: --out DIR [--path /Movies] [--base URL]
+               [--ttl 0] [--ext mkv,mp4,…] [--prune]
   healthcheck  exit 0 when the local server answers /-/healthz
 
 Configuration comes from ALILINK_* environment variables; see README.md.
@@ -47,6 +50,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = serveCmd(ctx, args, stderr)
 	case "demo":
 		err = demoCmd(ctx, args, stdout, stderr)
+	case "sign":
+		err = signCmd(args, stdout, stderr)
+	case "strm":
+		err = strmCmd(ctx, args, stdout, stderr)
 	case "healthcheck":
 		err = healthcheckCmd(args)
 	case "help", "-h", "--help":

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/url"
 	"regexp"
 	"strings"
 	"sync"
@@ -13,6 +14,9 @@ import (
 	"time"
 
 	"github.com/alilink/alilink/aliclient/alifake"
+	"github.com/alilink/alilink/resolver"
+	"github.com/alilink/alilink/streamer"
+	"github.com/alilink/alilink/streamer/sign"
 )
 
 func TestConfigErrorsNameTheVariable(t *testing.T) {
@@ -53,6 +57,21 @@ func TestConfigDefaults(t *testing.T) {
 	if cfg.Listen != "127.0.0.1:8080" || cfg.Client.StateDir != "/tmp/xdg/alilink" || cfg.Resolver.RootFolderID != "root" ||
 		cfg.Resolver.LinkMargin != time.Minute || cfg.Client.APIURL != "https://api.alipan.com" {
 		t.Fatalf("unexpected defaults: %+v", cfg)
+	}
+}
+
+// TestDefaultConfigsMatchEnv keeps the packages' DefaultConfig in step with
+// the envDefault tags that serve uses.
+func TestDefaultConfigsMatchEnv(t *testing.T) {
+	cfg, err := loadConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Streamer != streamer.DefaultConfig() {
+		t.Fatalf("streamer.DefaultConfig differs from the env defaults:\n%+v\n%+v", streamer.DefaultConfig(), cfg.Streamer)
+	}
+	if cfg.Resolver != resolver.DefaultConfig() {
+		t.Fatalf("resolver.DefaultConfig differs from the env defaults:\n%+v\n%+v", resolver.DefaultConfig(), cfg.Resolver)
 	}
 }
 
@@ -171,5 +190,58 @@ func TestDemo(t *testing.T) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatalf("the demo did not stop")
+	}
+}
+
+func TestPublicListenNeedsSecret(t *testing.T) {
+	f := func(listen, secret, public string, wantOK bool) {
+		t.Helper()
+		t.Setenv("ALILINK_LISTEN", listen)
+		t.Setenv("ALILINK_SIGN_SECRET", secret)
+		t.Setenv("ALILINK_PUBLIC", public)
+		_, err := loadConfig()
+		if (err == nil) != wantOK {
+			t.Fatalf("listen %q secret %v public %q: got %v", listen, secret != "", public, err)
+		}
+		if err != nil && (!strings.HasPrefix(err.Error(), "ALILINK_LISTEN: ") || strings.Contains(err.Error(), "\n")) {
+			t.Fatalf("unexpected error line %q", err)
+		}
+	}
+	f("127.0.0.1:8080", "", "", true)
+	f("[::1]:8080", "", "", true)
+	f("localhost:8080", "", "", true)
+	f("0.0.0.0:8080", "", "", false)
+	f(":8080", "", "", false)
+	f("192.0.2.1:8080", "", "", false)
+	f("0.0.0.0:8080", "s3cret", "", true)
+	f("0.0.0.0:8080", "", "true", true)
+}
+
+func TestSignCommand(t *testing.T) {
+	t.Setenv("ALILINK_SIGN_SECRET", "cmd-secret")
+	t.Setenv("ALILINK_LISTEN", "127.0.0.1:9999")
+	var out, errb bytes.Buffer
+	if code := run(context.Background(), []string{"sign", "/Movies/a b #1.mkv", "--ttl", "2h"}, &out, &errb); code != 0 {
+		t.Fatalf("sign failed: %s", errb.String())
+	}
+	u, err := url.Parse(strings.TrimSpace(out.String()))
+	if err != nil || u.Host != "127.0.0.1:9999" || u.Path != "/Movies/a b #1.mkv" {
+		t.Fatalf("unexpected URL %q", out.String())
+	}
+	exp, err := sign.New("cmd-secret").Verify("/Movies/a b #1.mkv", u.Query().Get("sign"), time.Now())
+	if err != nil || exp < time.Now().Add(119*time.Minute).Unix() {
+		t.Fatalf("unexpected sign: %d %v", exp, err)
+	}
+	out.Reset()
+	if code := run(context.Background(), []string{"sign", "--base", "https://x.example/", "Movies/../a.mkv", "--ttl", "0"}, &out, &errb); code != 0 {
+		t.Fatalf("sign failed: %s", errb.String())
+	}
+	if !strings.HasPrefix(out.String(), "https://x.example/a.mkv?sign=") || !strings.HasSuffix(strings.TrimSpace(out.String()), ":0") {
+		t.Fatalf("unexpected URL %q", out.String())
+	}
+	t.Setenv("ALILINK_SIGN_SECRET", "")
+	errb.Reset()
+	if code := run(context.Background(), []string{"sign", "/a.mkv"}, io.Discard, &errb); code == 0 || !strings.Contains(errb.String(), "ALILINK_SIGN_SECRET") {
+		t.Fatalf("sign without a secret: %d %q", code, errb.String())
 	}
 }

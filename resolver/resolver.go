@@ -63,6 +63,15 @@ type Config struct {
 	ResolveTimeout time.Duration `env:"RESOLVE_TIMEOUT" envDefault:"20s"`
 }
 
+// DefaultConfig is Config with the defaults of its env tags (main's test
+// keeps the two in step), for callers that build a Config in code.
+func DefaultConfig() Config {
+	return Config{
+		RootFolderID: "root", PathCacheSize: 20000, PathCacheTTL: 10 * time.Minute, ListCacheSize: 1000,
+		NegativeTTL: 10 * time.Second, LinkCacheSize: 10000, LinkMargin: time.Minute, ResolveTimeout: 20 * time.Second,
+	}
+}
+
 // Validate names the first bad variable.
 func (c *Config) Validate() error {
 	switch {

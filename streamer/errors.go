@@ -9,6 +9,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/alilink/alilink/resolver"
+	"github.com/alilink/alilink/streamer/sign"
 )
 
 // StatusClientClosed is nginx's 499: the client went away; it is logged, never sent.
@@ -19,6 +20,10 @@ func httpStatus(err error) int {
 	switch {
 	case errors.Is(err, resolver.ErrBadPath):
 		return fasthttp.StatusBadRequest
+	case errors.Is(err, sign.ErrMissing):
+		return fasthttp.StatusUnauthorized
+	case errors.Is(err, sign.ErrInvalid), errors.Is(err, sign.ErrExpired):
+		return fasthttp.StatusForbidden
 	case errors.Is(err, resolver.ErrNotFound):
 		return fasthttp.StatusNotFound
 	case errors.Is(err, resolver.ErrRateLimited), errors.Is(err, errStreamsFull), errors.Is(err, errCDNBusy):
@@ -38,6 +43,12 @@ func publicMessage(err error, status int) string {
 	switch {
 	case status == fasthttp.StatusBadRequest:
 		return "bad path"
+	case errors.Is(err, sign.ErrMissing):
+		return "sign missing: this server needs a signed link (?sign=…)"
+	case errors.Is(err, sign.ErrExpired):
+		return "sign expired"
+	case errors.Is(err, sign.ErrInvalid):
+		return "sign invalid"
 	case status == fasthttp.StatusNotFound:
 		return "not found"
 	case errors.Is(err, errStreamsFull):

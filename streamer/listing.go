@@ -25,7 +25,10 @@ type entryJSON struct {
 	ContentHash string `json:"content_hash,omitempty"`
 }
 
-func (s *Server) serveListing(ctx *fasthttp.RequestCtx, p string) {
+// serveListing answers a folder's JSON listing. When signs are required, each
+// href carries a sign for the child with the expiry of the request's own, so
+// a signed folder link can be browsed (and shares what is below it).
+func (s *Server) serveListing(ctx *fasthttp.RequestCtx, p string, exp int64) {
 	_, children, err := s.res.List(ctx, p)
 	if err != nil {
 		s.writeError(ctx, err)
@@ -38,10 +41,14 @@ func (s *Server) serveListing(ctx *fasthttp.RequestCtx, p string) {
 	}
 	for i := range children {
 		c := &children[i]
-		e := entryJSON{Name: c.Name, Type: "file", Size: c.Size, Href: resolver.EscapePath(prefix + c.Name), ContentHash: c.ContentHash}
+		child := prefix + c.Name
+		e := entryJSON{Name: c.Name, Type: "file", Size: c.Size, Href: resolver.EscapePath(child), ContentHash: c.ContentHash}
 		if c.Folder {
 			e.Type = "folder"
 			e.Href += "/"
+		}
+		if s.signer.Enabled() {
+			e.Href += "?sign=" + s.signer.SignUnix(child, exp)
 		}
 		if !c.Modified.IsZero() {
 			m := c.Modified.UTC()

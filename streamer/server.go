@@ -5,14 +5,18 @@ package streamer
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"fmt"
 	"log/slog"
+	"net/url"
+	"strings"
 	"sync/atomic"
 	"time"
 
 	"github.com/valyala/fasthttp"
 
 	"github.com/alilink/alilink/resolver"
+	"github.com/alilink/alilink/streamer/sign"
 )
 
 // Resolver is what the streamer needs from the resolver.
@@ -36,6 +40,10 @@ const (
 	ModeRedirect = "redirect"
 	// ModeProxy streams the bytes through alilink.
 	ModeProxy = "proxy"
+	// ModeRewrite answers 302 to a download proxy with a fresh sign.
+	ModeRewrite = "rewrite"
+	// ModeAccel hands the CDN URL to nginx (or Caddy) to stream.
+	ModeAccel = "accel"
 )
 
 // Config is the serving configuration.
@@ -50,14 +58,40 @@ type Config struct {
 	// ResumeAttempts bounds consecutive reconnection attempts of a stream
 	// that makes no progress.
 	ResumeAttempts int `env:"RESUME_ATTEMPTS" envDefault:"5"`
+	// SignSecret holds comma-separated HMAC secrets; when set, every data
+	// request needs a valid sign. The first secret signs.
+	SignSecret string `env:"SIGN_SECRET"`
+	// AdminToken enables /-/api/* for callers that send it as a bearer token.
+	AdminToken string `env:"ADMIN_TOKEN"`
+	// ProxyURL is the download proxy rewrite mode redirects to.
+	ProxyURL string `env:"PROXY_URL"`
+	// RewriteTTL is how long the signs of rewrite mode's redirects live.
+	RewriteTTL time.Duration `env:"REWRITE_TTL" envDefault:"1h"`
+	// AccelLocation is the nginx internal location accel mode redirects to.
+	AccelLocation string `env:"ACCEL_LOCATION" envDefault:"/_alilink/"`
+}
+
+// DefaultConfig is Config with the defaults of its env tags (main's test
+// keeps the two in step), for callers that build a Config in code.
+func DefaultConfig() Config {
+	return Config{
+		Mode: ModeAuto, ReadyTimeout: 5 * time.Second, StreamIdleTimeout: 30 * time.Second,
+		ResumeAttempts: 5, RewriteTTL: time.Hour, AccelLocation: "/_alilink/",
+	}
 }
 
 // Validate names the first bad variable.
 func (c *Config) Validate() error {
 	switch c.Mode {
-	case ModeAuto, ModeRedirect, ModeProxy:
-	case "rewrite", "accel":
-		return fmt.Errorf("ALILINK_MODE: %q is not implemented yet (auto, redirect and proxy are)", c.Mode)
+	case ModeAuto, ModeRedirect, ModeProxy, ModeAccel:
+	case ModeRewrite:
+		u, err := url.Parse(c.ProxyURL)
+		if c.ProxyURL == "" || err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" {
+			return fmt.Errorf("ALILINK_PROXY_URL: rewrite mode needs the download proxy's base URL (http[s]://host[:port][/prefix])")
+		}
+		if !sign.New(c.SignSecret).Enabled() {
+			return fmt.Errorf("ALILINK_SIGN_SECRET: rewrite mode signs its redirects; set the secret the download proxy shares")
+		}
 	default:
 		return fmt.Errorf("ALILINK_MODE: %q is not one of auto, redirect, proxy, rewrite, accel", c.Mode)
 	}
@@ -70,6 +104,12 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("ALILINK_STREAM_IDLE_TIMEOUT: must be positive")
 	case c.ResumeAttempts < 1 || c.ResumeAttempts > 100:
 		return fmt.Errorf("ALILINK_RESUME_ATTEMPTS: must be within 1..100, got %d", c.ResumeAttempts)
+	case c.RewriteTTL < time.Minute:
+		return fmt.Errorf("ALILINK_REWRITE_TTL: must be at least 1m, got %s", c.RewriteTTL)
+	case !strings.HasPrefix(c.AccelLocation, "/") || strings.ContainsAny(c.AccelLocation, "?# \t\r\n"):
+		return fmt.Errorf("ALILINK_ACCEL_LOCATION: must be a path starting with /, got %q", c.AccelLocation)
+	case c.AdminToken != "" && len(c.AdminToken) < 16:
+		return fmt.Errorf("ALILINK_ADMIN_TOKEN: too short to be a secret (use 16 characters or more)")
 	}
 	return nil
 }
@@ -80,6 +120,8 @@ type Server struct {
 	res     Resolver
 	log     *slog.Logger
 	cdn     *cdnClient
+	signer  *sign.Signer
+	admin   [32]byte     // SHA-256 of the admin token, compared in constant time
 	streams atomic.Int64 // proxied streams running now
 }
 
@@ -91,8 +133,16 @@ func New(cfg Config, res Resolver, log *slog.Logger) (*Server, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Server{cfg: cfg, res: res, log: log, cdn: newCDNClient(cfg.StreamIdleTimeout)}, nil
+	cfg.ProxyURL = strings.TrimRight(cfg.ProxyURL, "/")
+	s := &Server{cfg: cfg, res: res, log: log, cdn: newCDNClient(cfg.StreamIdleTimeout), signer: sign.New(cfg.SignSecret)}
+	if cfg.AdminToken != "" {
+		s.admin = sha256.Sum256([]byte(cfg.AdminToken))
+	}
+	return s, nil
 }
+
+// Signer is the server's signer (disabled without a secret).
+func (s *Server) Signer() *sign.Signer { return s.signer }
 
 // Close drops idle CDN connections; call it after the HTTP server stopped.
 func (s *Server) Close() { s.cdn.close() }
@@ -144,13 +194,25 @@ func (s *Server) Handle(ctx *fasthttp.RequestCtx) {
 		s.writeError(ctx, err)
 		return
 	}
-	if s.cfg.Mode == ModeProxy {
+	// exp is the expiry of the request's sign, which a listing passes on to
+	// the links it contains.
+	var exp int64
+	if s.signer.Enabled() {
+		if exp, err = s.signer.Verify(p, string(ctx.QueryArgs().Peek("sign")), time.Now()); err != nil {
+			s.writeError(ctx, err)
+			return
+		}
+	}
+	switch s.cfg.Mode {
+	case ModeProxy, ModeRewrite:
 		it, err := s.res.Stat(ctx, p)
 		switch {
 		case err != nil:
 			s.writeError(ctx, err)
 		case it.Folder:
-			s.serveListing(ctx, p)
+			s.serveListing(ctx, p, exp)
+		case s.cfg.Mode == ModeRewrite:
+			s.serveRewrite(ctx, p)
 		default:
 			s.serveProxy(ctx, it, nil)
 		}
@@ -161,7 +223,9 @@ func (s *Server) Handle(ctx *fasthttp.RequestCtx) {
 	case err != nil:
 		s.writeError(ctx, err)
 	case it.Folder:
-		s.serveListing(ctx, p)
+		s.serveListing(ctx, p, exp)
+	case s.cfg.Mode == ModeAccel:
+		s.serveAccel(ctx, it, l)
 	case s.cfg.Mode == ModeAuto && l.RefererBound():
 		// A player following a 302 cannot send the Referer the CDN wants.
 		s.log.Debug("auto: proxying a Referer-bound link", "path", p)
@@ -194,6 +258,8 @@ func (s *Server) serveInternal(ctx *fasthttp.RequestCtx, p []byte) {
 		writeText(ctx, fasthttp.StatusOK, "ok")
 	case "/-/readyz":
 		s.serveReady(ctx)
+	case "/-/api/sign", "/-/api/link":
+		s.serveAPI(ctx, string(p))
 	default:
 		writeText(ctx, fasthttp.StatusNotFound, "not found")
 	}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/valyala/fasthttp/fasthttputil"
 
+	"github.com/alilink/alilink/aliclient"
 	"github.com/alilink/alilink/aliclient/aliclienttest"
 	"github.com/alilink/alilink/aliclient/alifake"
 	"github.com/alilink/alilink/resolver"
@@ -32,8 +33,22 @@ type testEnv struct {
 
 func newEnv(t *testing.T, opts alifake.Options, scfg streamer.Config) *testEnv {
 	t.Helper()
+	fake := alifake.New(opts)
+	if err := fake.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(fake.Close)
+	return envOn(t, fake, opts, scfg)
+}
+
+// envOn is another alilink, with its own client, on an existing fake drive.
+func envOn(t *testing.T, fake *alifake.Fake, opts alifake.Options, scfg streamer.Config) *testEnv {
+	t.Helper()
 	log, logs := aliclienttest.Logger()
-	fake, c := aliclienttest.Start(t, opts, log)
+	c, err := aliclient.New(aliclienttest.Config(t, fake), aliclient.Deps{Logger: log, Now: opts.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
 	rcfg := resolver.Config{
 		RootFolderID: "root", PathCacheSize: 1000, PathCacheTTL: time.Minute, ListCacheSize: 100,
 		NegativeTTL: time.Second, LinkCacheSize: 1000, LinkMargin: time.Minute, ResolveTimeout: 2 * time.Second,
@@ -45,6 +60,7 @@ func newEnv(t *testing.T, opts alifake.Options, scfg streamer.Config) *testEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
+	def := streamer.DefaultConfig()
 	if scfg.Mode == "" {
 		scfg.Mode = streamer.ModeRedirect
 	}
@@ -55,7 +71,13 @@ func newEnv(t *testing.T, opts alifake.Options, scfg streamer.Config) *testEnv {
 		scfg.StreamIdleTimeout = 5 * time.Second
 	}
 	if scfg.ResumeAttempts == 0 {
-		scfg.ResumeAttempts = 5
+		scfg.ResumeAttempts = def.ResumeAttempts
+	}
+	if scfg.RewriteTTL == 0 {
+		scfg.RewriteTTL = def.RewriteTTL
+	}
+	if scfg.AccelLocation == "" {
+		scfg.AccelLocation = def.AccelLocation
 	}
 	srv, err := streamer.New(scfg, res, log)
 	if err != nil {

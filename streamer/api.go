@@ -1,0 +1,150 @@
+package streamer
+
+import (
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/json"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/valyala/fasthttp"
+
+	"github.com/alilink/alilink/resolver"
+)
+
+// signJSON is the answer of /-/api/sign.
+type signJSON struct {
+	Path      string     `json:"path"`
+	Sign      string     `json:"sign"`
+	ExpiresAt *time.Time `json:"expires_at"` // null: never
+	URL       string     `json:"url"`
+}
+
+// linkJSON is the answer of /-/api/link: what an external download proxy needs
+// to fetch the file itself.
+type linkJSON struct {
+	URL         string            `json:"url"`
+	Headers     map[string]string `json:"headers"`
+	ExpiresAt   time.Time         `json:"expires_at"`
+	Size        int64             `json:"size"`
+	Name        string            `json:"name"`
+	ContentHash string            `json:"content_hash"`
+}
+
+// serveAPI answers the admin endpoints. They exist only when ALILINK_ADMIN_TOKEN
+// is set and need it as a bearer token, compared in constant time.
+func (s *Server) serveAPI(ctx *fasthttp.RequestCtx, endpoint string) {
+	if s.cfg.AdminToken == "" {
+		writeText(ctx, fasthttp.StatusNotFound, "the admin API is off: set ALILINK_ADMIN_TOKEN to enable it")
+		return
+	}
+	if !s.authorized(ctx) {
+		ctx.Response.Header.Set("WWW-Authenticate", `Bearer realm="alilink"`)
+		writeText(ctx, fasthttp.StatusUnauthorized, "admin token missing or wrong")
+		return
+	}
+	if !ctx.IsGet() {
+		ctx.Response.Header.Set("Allow", "GET")
+		writeText(ctx, fasthttp.StatusMethodNotAllowed, "method not allowed")
+		return
+	}
+	raw := string(ctx.QueryArgs().Peek("path"))
+	if raw == "" {
+		writeText(ctx, fasthttp.StatusBadRequest, "path missing")
+		return
+	}
+	p, err := resolver.CleanPath([]byte(resolver.EscapePath(raw)))
+	if err != nil {
+		s.writeError(ctx, err)
+		return
+	}
+	switch endpoint {
+	case "/-/api/sign":
+		s.apiSign(ctx, p)
+	default:
+		s.apiLink(ctx, p)
+	}
+}
+
+// authorized compares the bearer token by hash, so neither its content nor its
+// length leaks through timing.
+func (s *Server) authorized(ctx *fasthttp.RequestCtx) bool {
+	auth := string(ctx.Request.Header.Peek("Authorization"))
+	tok, ok := strings.CutPrefix(auth, "Bearer ")
+	if !ok {
+		return false
+	}
+	got := sha256.Sum256([]byte(strings.TrimSpace(tok)))
+	return subtle.ConstantTimeCompare(got[:], s.admin[:]) == 1
+}
+
+func (s *Server) apiSign(ctx *fasthttp.RequestCtx, p string) {
+	if !s.signer.Enabled() {
+		writeText(ctx, fasthttp.StatusConflict, "no ALILINK_SIGN_SECRET is set: links need no sign")
+		return
+	}
+	ttl, err := parseTTL(string(ctx.QueryArgs().Peek("ttl")))
+	if err != nil {
+		writeText(ctx, fasthttp.StatusBadRequest, "ttl must be a duration (1h30m) or seconds, 0 for never")
+		return
+	}
+	out := signJSON{Path: p}
+	var exp time.Time
+	if ttl > 0 {
+		exp = time.Now().Add(ttl).Truncate(time.Second)
+		out.ExpiresAt = &exp
+	}
+	out.Sign = s.signer.Sign(p, exp)
+	scheme := "http"
+	if string(ctx.Request.Header.Peek("X-Forwarded-Proto")) == "https" || ctx.IsTLS() {
+		scheme = "https"
+	}
+	out.URL = scheme + "://" + string(ctx.Host()) + resolver.EscapePath(p) + "?sign=" + out.Sign
+	writeJSON(ctx, out)
+}
+
+func (s *Server) apiLink(ctx *fasthttp.RequestCtx, p string) {
+	it, err := s.res.Stat(ctx, p)
+	if err != nil {
+		s.writeError(ctx, err)
+		return
+	}
+	if it.Folder {
+		writeText(ctx, fasthttp.StatusBadRequest, "a folder has no download link")
+		return
+	}
+	l, err := s.res.Link(ctx, it)
+	if err != nil {
+		s.writeError(ctx, err)
+		return
+	}
+	out := linkJSON{URL: l.URL, Headers: map[string]string{}, ExpiresAt: l.Expires.UTC(), Size: it.Size, Name: it.Name, ContentHash: it.ContentHash}
+	if l.Referer != "" {
+		out.Headers["Referer"] = l.Referer
+	}
+	writeJSON(ctx, out)
+}
+
+// parseTTL reads a Go duration or whole seconds; "" and "0" mean never.
+func parseTTL(v string) (time.Duration, error) {
+	if v == "" || v == "0" {
+		return 0, nil
+	}
+	if n, err := strconv.ParseInt(v, 10, 64); err == nil && n > 0 {
+		return time.Duration(n) * time.Second, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d < 0 {
+		return 0, strconv.ErrSyntax
+	}
+	return d, nil
+}
+
+func writeJSON(ctx *fasthttp.RequestCtx, v any) {
+	body, _ := json.Marshal(v)
+	ctx.Response.Header.Set("Cache-Control", "no-store")
+	ctx.SetContentType("application/json; charset=utf-8")
+	ctx.SetStatusCode(fasthttp.StatusOK)
+	ctx.SetBody(body)
+}

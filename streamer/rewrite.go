@@ -1,0 +1,21 @@
+package streamer
+
+import (
+	"time"
+
+	"github.com/valyala/fasthttp"
+
+	"github.com/alilink/alilink/resolver"
+)
+
+// serveRewrite answers 302 to the download proxy (ALILINK_PROXY_URL) with the
+// path and a fresh sign that lives ALILINK_REWRITE_TTL: another alilink in
+// proxy mode, sharing the secret, streams the bytes. This instance never asks
+// the drive for a link.
+func (s *Server) serveRewrite(ctx *fasthttp.RequestCtx, p string) {
+	loc := s.cfg.ProxyURL + resolver.EscapePath(p) + "?sign=" + s.signer.Sign(p, time.Now().Add(s.cfg.RewriteTTL))
+	h := &ctx.Response.Header
+	h.Set("Location", loc)
+	h.Set("Cache-Control", "no-store")
+	ctx.SetStatusCode(fasthttp.StatusFound)
+}
