@@ -37,9 +37,21 @@ func (s *Server) serveAccel(ctx *fasthttp.RequestCtx, it resolver.Item, l resolv
 	h.Set("X-Accel-Buffering", "no")
 	h.Set(HeaderAccelURL, l.URL)
 	h.Set(HeaderAccelReferer, l.Referer)
-	h.Set(HeaderAccelHost, u.Host)
+	h.Set(HeaderAccelHost, hostPort(u))
 	h.Set(HeaderAccelURI, u.RequestURI())
 	h.SetContentType(contentType(it.Name, it.MimeType, ""))
 	h.Set("Content-Disposition", contentDisposition(it.Name))
 	ctx.SetStatusCode(fasthttp.StatusOK)
+}
+
+// hostPort is the URL's host with its port made explicit, as an upstream
+// address needs it.
+func hostPort(u *url.URL) string {
+	if u.Port() != "" {
+		return u.Host
+	}
+	if u.Scheme == "https" {
+		return u.Host + ":443"
+	}
+	return u.Host + ":80"
 }

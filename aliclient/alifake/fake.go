@@ -22,6 +22,7 @@ package alifake
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -82,6 +83,10 @@ type Options struct {
 	// network, not validity. Now is called with the fake's lock held, so it
 	// must not call back into the Fake.
 	Now func() time.Time
+	// CDNTLS serves the CDN over HTTPS with a self-signed certificate for
+	// 127.0.0.1 (CDNCertPEM), as the real CDN is HTTPS: front servers that
+	// fetch links themselves (accel mode) are tested against it.
+	CDNTLS bool
 	// UserID, DriveID and UserName describe the single user. Defaults: a
 	// fixed 32-hex user id, drive "9600002", "alilink-demo".
 	UserID, DriveID, UserName string
@@ -111,6 +116,7 @@ type Fake struct {
 	cdnSrv   *http.Server
 	apiURL   string
 	cdnURL   string
+	cdnCert  []byte // PEM of the CDN certificate when Options.CDNTLS
 	apiConns map[net.Conn]struct{}
 	cdnConns map[net.Conn]struct{}
 }
@@ -190,6 +196,17 @@ func (f *Fake) StartOn(apiAddr, cdnAddr string) error {
 	}
 	f.apiURL = "http://" + apiLn.Addr().String()
 	f.cdnURL = "http://" + cdnLn.Addr().String()
+	if f.opts.CDNTLS {
+		cert, pemBytes, err := selfSignedCert()
+		if err != nil {
+			_ = apiLn.Close()
+			_ = cdnLn.Close()
+			return fmt.Errorf("alifake: cdn certificate: %w", err)
+		}
+		f.cdnCert = pemBytes
+		cdnLn = tls.NewListener(cdnLn, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12})
+		f.cdnURL = "https://" + cdnLn.Addr().String()
+	}
 	f.serving.Add(2)
 	go f.serve(f.apiSrv, apiLn)
 	go f.serve(f.cdnSrv, cdnLn)

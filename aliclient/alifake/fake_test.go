@@ -1,6 +1,9 @@
 package alifake
 
 import (
+	"crypto/tls"
+	"crypto/x509"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -102,5 +105,36 @@ func TestTreeHelpers(t *testing.T) {
 				t.Fatalf("unexpected success; want a panic for a broken fixture")
 			}
 		})
+	}
+}
+
+func TestCDNOverTLS(t *testing.T) {
+	f := New(Options{CDNTLS: true})
+	if err := f.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	id := f.AddFile("/a.txt", []byte("secure"))
+	link, err := f.DownloadURL(id, 60)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(link, "https://127.0.0.1:") {
+		t.Fatalf("unexpected link %q", link)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(f.CDNCertPEM()) {
+		t.Fatalf("CDNCertPEM is not a certificate")
+	}
+	tr := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}
+	defer tr.CloseIdleConnections()
+	resp, err := (&http.Client{Transport: tr}).Get(link)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK || string(b) != "secure" {
+		t.Fatalf("unexpected answer over TLS: %d %q", resp.StatusCode, b)
 	}
 }
