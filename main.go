@@ -74,16 +74,25 @@ func serveCmd(ctx context.Context, args []string, stderr io.Writer) error {
 	if len(args) > 0 {
 		return fmt.Errorf("serve takes no arguments (configuration is in ALILINK_* variables)")
 	}
-	cfg, err := loadConfig()
-	if err != nil {
-		return err
-	}
-	log := newLogger(cfg, stderr)
-	drive, err := aliclient.New(cfg.Client, aliclient.Deps{Logger: log})
+	cfg, drive, log, err := openDrive(stderr)
 	if err != nil {
 		return err
 	}
 	return serve(ctx, cfg, drive, log, nil)
+}
+
+// openDrive loads the configuration and logs in to the configured drive.
+func openDrive(stderr io.Writer) (Config, aliclient.Drive, *slog.Logger, error) {
+	cfg, err := loadConfig()
+	if err != nil {
+		return cfg, nil, nil, err
+	}
+	log := newLogger(cfg, stderr)
+	drive, err := aliclient.New(cfg.Client, aliclient.Deps{Logger: log})
+	if err != nil {
+		return cfg, nil, nil, err
+	}
+	return cfg, drive, log, nil
 }
 
 // serve wires resolver and streamer in front of a drive and runs until ctx ends

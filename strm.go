@@ -15,7 +15,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/alilink/alilink/aliclient"
 	"github.com/alilink/alilink/resolver"
 	"github.com/alilink/alilink/streamer/sign"
 )
@@ -47,12 +46,7 @@ func strmCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return fmt.Errorf("--path: %w", err)
 	}
-	cfg, err := loadConfig()
-	if err != nil {
-		return err
-	}
-	log := newLogger(cfg, stderr)
-	drive, err := aliclient.New(cfg.Client, aliclient.Deps{Logger: log})
+	cfg, drive, log, err := openDrive(stderr)
 	if err != nil {
 		return err
 	}

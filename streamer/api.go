@@ -101,7 +101,7 @@ func (s *Server) apiSign(ctx *fasthttp.RequestCtx, p string) {
 		scheme = "https"
 	}
 	out.URL = scheme + "://" + string(ctx.Host()) + resolver.EscapePath(p) + "?sign=" + out.Sign
-	writeJSON(ctx, out)
+	writeJSON(ctx, fasthttp.StatusOK, out)
 }
 
 func (s *Server) apiLink(ctx *fasthttp.RequestCtx, p string) {
@@ -123,7 +123,7 @@ func (s *Server) apiLink(ctx *fasthttp.RequestCtx, p string) {
 	if l.Referer != "" {
 		out.Headers["Referer"] = l.Referer
 	}
-	writeJSON(ctx, out)
+	writeJSON(ctx, fasthttp.StatusOK, out)
 }
 
 // parseTTL reads a Go duration or whole seconds; "" and "0" mean never.
@@ -141,10 +141,11 @@ func parseTTL(v string) (time.Duration, error) {
 	return d, nil
 }
 
-func writeJSON(ctx *fasthttp.RequestCtx, v any) {
+// writeJSON answers v as JSON, uncached. Our own types always marshal.
+func writeJSON(ctx *fasthttp.RequestCtx, status int, v any) {
 	body, _ := json.Marshal(v)
 	ctx.Response.Header.Set("Cache-Control", "no-store")
 	ctx.SetContentType("application/json; charset=utf-8")
-	ctx.SetStatusCode(fasthttp.StatusOK)
+	ctx.SetStatusCode(status)
 	ctx.SetBody(body)
 }

@@ -2,7 +2,6 @@ package streamer
 
 import (
 	"context"
-	"encoding/json"
 
 	"github.com/valyala/fasthttp"
 )
@@ -23,13 +22,9 @@ func (s *Server) serveReady(ctx *fasthttp.RequestCtx) {
 	if out.Problems == nil {
 		out.Problems = []string{}
 	}
-	body, _ := json.Marshal(out)
 	status := fasthttp.StatusOK
 	if !h.Ready {
 		status = fasthttp.StatusServiceUnavailable
 	}
-	ctx.Response.Header.Set("Cache-Control", "no-store")
-	ctx.SetContentType("application/json; charset=utf-8")
-	ctx.SetStatusCode(status)
-	ctx.SetBody(body)
+	writeJSON(ctx, status, out)
 }

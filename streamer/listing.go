@@ -1,7 +1,6 @@
 package streamer
 
 import (
-	"encoding/json"
 	"time"
 
 	"github.com/valyala/fasthttp"
@@ -56,13 +55,5 @@ func (s *Server) serveListing(ctx *fasthttp.RequestCtx, p string, exp int64) {
 		}
 		out.Items = append(out.Items, e)
 	}
-	body, err := json.Marshal(out)
-	if err != nil {
-		s.writeError(ctx, err)
-		return
-	}
-	ctx.Response.Header.Set("Cache-Control", "no-store")
-	ctx.SetContentType("application/json; charset=utf-8")
-	ctx.SetStatusCode(fasthttp.StatusOK)
-	ctx.SetBody(body)
+	writeJSON(ctx, fasthttp.StatusOK, out)
 }
