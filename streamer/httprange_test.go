@@ -2,6 +2,7 @@ package streamer
 
 import (
 	"bytes"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -174,4 +175,13 @@ func TestScanETagAndMatch(t *testing.T) {
 	f(`*`, `"a"`, true, true)
 	f(`"b"`, `"a"`, false, false)
 	f(`garbage`, `"a"`, false, false)
+}
+
+func TestFasthttpLogRedactsSigns(t *testing.T) {
+	var b strings.Builder
+	p := slogPrinter{slog.New(slog.NewTextHandler(&b, nil))}
+	p.Printf("error when serving %q: %s", "/a.mkv?sign=abcDEF_-=:0&x=1", "boom")
+	if strings.Contains(b.String(), "abcDEF") || !strings.Contains(b.String(), "sign=[redacted]") {
+		t.Fatalf("a sign reached the log: %s", b.String())
+	}
 }

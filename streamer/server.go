@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"regexp"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -265,9 +266,12 @@ func (s *Server) serveInternal(ctx *fasthttp.RequestCtx, p []byte) {
 	}
 }
 
-// slogPrinter routes fasthttp's own log lines into slog.
+// slogPrinter routes fasthttp's own log lines into slog, with any sign value
+// (a credential) cut out should a request URI ever appear in one.
 type slogPrinter struct{ log *slog.Logger }
 
+var signValue = regexp.MustCompile(`sign=[^&\s"]*`)
+
 func (p slogPrinter) Printf(format string, args ...any) {
-	p.log.Warn(fmt.Sprintf(format, args...), "component", "fasthttp")
+	p.log.Warn(signValue.ReplaceAllString(fmt.Sprintf(format, args...), "sign=[redacted]"), "component", "fasthttp")
 }
