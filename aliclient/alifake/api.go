@@ -1,6 +1,8 @@
 package alifake
 
 import (
+	"bytes"
+	"cmp"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
@@ -10,33 +12,97 @@ import (
 	"time"
 )
 
-// apiRoute describes one API path: the endpoint name its counters use, which
-// credentials it demands, and the operation.
+// authKind names the credentials a route demands in Authorization.
+type authKind int
+
+const (
+	authNone   authKind = iota
+	authLegacy          // Bearer<space or TAB><legacy access token> (§1.3)
+	authOpen            // Bearer <Open access token> (§3); the two sets never mix
+)
+
+// apiRoute describes one API path: the endpoint name its counters use, its
+// method, which credentials it demands, and the operation. Share routes check
+// x-share-token themselves, after the generic steps (serveAPI).
 type apiRoute struct {
 	endpoint string
-	auth     bool // Authorization: Bearer <access token>
+	method   string // "" means POST, as every call of the three families (§0)
+	auth     authKind
 	session  bool // a device session whose key verifies X-Signature (§2)
 	serve    func(f *Fake, w http.ResponseWriter, r *http.Request, body []byte)
 }
 
-// routeFor maps a request path to its route. /adrive/v3/file/list is the
-// variant other clients use with the same fields (§4.1).
-func routeFor(path string) (apiRoute, bool) {
+// shareTokenHeader carries the anonymous share token (§6).
+const shareTokenHeader = "x-share-token"
+
+// routeFor maps a request to its route. /adrive/v3/file/list is the legacy
+// listing variant other clients use (§4.1) and also the share listing, told
+// apart by x-share-token: AList's share driver sends that header and no
+// Authorization (§6). The Open QR status path carries the sid, and the token
+// broker sits wherever Options.OpenBrokerPath says.
+func (f *Fake) routeFor(r *http.Request) (apiRoute, bool) {
+	path := r.URL.Path
+	if path == "/adrive/v3/file/list" && r.Header.Get(shareTokenHeader) != "" {
+		return apiRoute{endpoint: EndpointShareList, serve: (*Fake).serveShareList}, true
+	}
+	if route, ok := staticRoute(path); ok {
+		return route, true
+	}
+	if _, ok := qrStatusSID(path); ok {
+		return apiRoute{endpoint: EndpointQROpenStatus, method: http.MethodGet, serve: (*Fake).serveQRStatus}, true
+	}
+	if f.opts.OpenBrokerPath != "" && path == f.opts.OpenBrokerPath {
+		return apiRoute{endpoint: EndpointOpenBroker, serve: (*Fake).serveOpenBroker}, true
+	}
+	return apiRoute{}, false
+}
+
+// staticRoute maps the fixed paths of every family to their routes.
+func staticRoute(path string) (apiRoute, bool) {
 	switch path {
+	// Legacy API (§1, §2, §4, §5).
 	case "/v2/account/token":
 		return apiRoute{endpoint: EndpointToken, serve: (*Fake).serveToken}, true
 	case "/v2/user/get":
-		return apiRoute{endpoint: EndpointUserGet, auth: true, serve: (*Fake).serveUserGet}, true
+		return apiRoute{endpoint: EndpointUserGet, auth: authLegacy, serve: (*Fake).serveUserGet}, true
 	case "/users/v1/users/device/create_session":
-		return apiRoute{endpoint: EndpointCreateSession, auth: true, serve: (*Fake).serveCreateSession}, true
+		return apiRoute{endpoint: EndpointCreateSession, auth: authLegacy, serve: (*Fake).serveCreateSession}, true
 	case "/v2/file/list", "/adrive/v3/file/list":
-		return apiRoute{endpoint: EndpointFileList, auth: true, session: true, serve: (*Fake).serveList}, true
+		return apiRoute{endpoint: EndpointFileList, auth: authLegacy, session: true, serve: (*Fake).serveList}, true
 	case "/v2/file/get":
-		return apiRoute{endpoint: EndpointFileGet, auth: true, session: true, serve: (*Fake).serveGet}, true
+		return apiRoute{endpoint: EndpointFileGet, auth: authLegacy, session: true, serve: (*Fake).serveGet}, true
 	case "/v2/file/get_by_path":
-		return apiRoute{endpoint: EndpointFileGetByPath, auth: true, session: true, serve: (*Fake).serveGetByPath}, true
+		return apiRoute{endpoint: EndpointFileGetByPath, auth: authLegacy, session: true, serve: (*Fake).serveGetByPath}, true
 	case "/v2/file/get_download_url":
-		return apiRoute{endpoint: EndpointDownloadURL, auth: true, session: true, serve: (*Fake).serveDownloadURL}, true
+		return apiRoute{endpoint: EndpointDownloadURL, auth: authLegacy, session: true, serve: (*Fake).serveDownloadURL}, true
+
+	// Open platform API (§3).
+	case "/oauth/access_token":
+		return apiRoute{endpoint: EndpointOpenToken, serve: (*Fake).serveOpenToken}, true
+	case "/adrive/v1.0/user/getDriveInfo":
+		return apiRoute{endpoint: EndpointOpenDriveInfo, auth: authOpen, serve: (*Fake).serveDriveInfo}, true
+	case "/adrive/v1.0/openFile/list":
+		return apiRoute{endpoint: EndpointOpenList, auth: authOpen, serve: (*Fake).serveOpenList}, true
+	case "/adrive/v1.0/openFile/get":
+		return apiRoute{endpoint: EndpointOpenGet, auth: authOpen, serve: (*Fake).serveOpenGet}, true
+	case "/adrive/v1.0/openFile/get_by_path":
+		return apiRoute{endpoint: EndpointOpenGetByPath, auth: authOpen, serve: (*Fake).serveOpenGetByPath}, true
+	case "/adrive/v1.0/openFile/getDownloadUrl":
+		return apiRoute{endpoint: EndpointOpenDownloadURL, auth: authOpen, serve: (*Fake).serveOpenDownloadURL}, true
+
+	// Share links (§6): no device session, AList's share driver signs nothing.
+	case "/v2/share_link/get_share_token":
+		return apiRoute{endpoint: EndpointShareToken, serve: (*Fake).serveShareToken}, true
+	case "/v2/file/get_share_link_download_url":
+		return apiRoute{endpoint: EndpointShareDownloadURL, auth: authLegacy, serve: (*Fake).serveShareDownloadURL}, true
+
+	// QR logins (§12).
+	case "/oauth/authorize/qrcode":
+		return apiRoute{endpoint: EndpointQROpenCreate, serve: (*Fake).serveQRCreate}, true
+	case "/newlogin/qrcode/generate.do":
+		return apiRoute{endpoint: EndpointQRPassportGenerate, method: http.MethodGet, serve: (*Fake).servePassportGenerate}, true
+	case "/newlogin/qrcode/query.do":
+		return apiRoute{endpoint: EndpointQRPassportQuery, serve: (*Fake).servePassportQuery}, true
 	}
 	return apiRoute{}, false
 }
@@ -46,12 +112,13 @@ const maxBody = 1 << 20
 
 // serveAPI runs the steps every API call shares, in this order: count and
 // log, read the body, injected latency, method, quota, scripted fault, access
-// token, device session; then the operation. Auth is checked before the
-// session (a client must refresh before it re-creates a session). The body is
+// token, device session; then the operation (which checks a share token
+// first, where it needs one). Auth is checked before the session (a client
+// must refresh before it re-creates a session). The body is
 // read first because net/http notices a client disconnect (and cancels
 // r.Context(), which ends our sleeps) only once the body is consumed.
 func (f *Fake) serveAPI(w http.ResponseWriter, r *http.Request) {
-	route, ok := routeFor(r.URL.Path)
+	route, ok := f.routeFor(r)
 	if !ok {
 		writeAPIError(w, http.StatusNotFound, "NotFound", "The resource "+r.URL.Path+" cannot be found.")
 		return
@@ -66,8 +133,9 @@ func (f *Fake) serveAPI(w http.ResponseWriter, r *http.Request) {
 	if !f.sleep(r.Context(), f.latency(route.endpoint)) {
 		return
 	}
-	if r.Method != http.MethodPost {
-		sw.Header().Set("Allow", http.MethodPost)
+	method := cmp.Or(route.method, http.MethodPost)
+	if r.Method != method {
+		sw.Header().Set("Allow", method)
 		writeAPIError(sw, http.StatusMethodNotAllowed, "MethodNotAllowed", "The method "+r.Method+" is not allowed.")
 		return
 	}
@@ -80,13 +148,29 @@ func (f *Fake) serveAPI(w http.ResponseWriter, r *http.Request) {
 		f.answerFault(sw, r, fault, writeAPIError)
 		return
 	}
-	if route.auth && !f.checkAccessToken(sw, r) {
-		return
+	switch route.auth {
+	case authLegacy:
+		if !f.checkAccessToken(sw, r) {
+			return
+		}
+	case authOpen:
+		if !f.checkOpenAccessToken(sw, r) {
+			return
+		}
 	}
 	if route.session && !f.checkSession(sw, r) {
 		return
 	}
 	route.serve(f, sw, r, body)
+}
+
+// decodeOptionalBody is decodeBody for the Open API calls whose body may be
+// absent ("body none/{}", §3.2).
+func decodeOptionalBody(w http.ResponseWriter, body []byte, v any) bool {
+	if len(bytes.TrimSpace(body)) == 0 {
+		return true
+	}
+	return decodeBody(w, body, v)
 }
 
 // decodeBody parses a JSON request body into v, answering 400

@@ -46,23 +46,31 @@ func (f *Fake) NewRefreshToken() string {
 	return tok
 }
 
-// ExpireAccessTokens invalidates every access token issued so far; they
-// answer 401 AccessTokenInvalid "expired" as if their time had run out.
+// ExpireAccessTokens invalidates every access token issued so far, legacy
+// and Open, as if their time had run out: legacy ones answer 401
+// AccessTokenInvalid "expired", Open ones 401 AccessTokenExpired.
 func (f *Fake) ExpireAccessTokens() {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	for _, a := range f.tk.access {
 		a.revoked = true
 	}
+	for _, a := range f.ot.access {
+		a.revoked = true
+	}
 }
 
-// RevokeRefreshTokens kills every refresh token issued so far, as when the
-// user logs out everywhere. Access tokens live on until they expire.
+// RevokeRefreshTokens kills every refresh token issued so far, legacy and
+// Open, as when the user logs out everywhere. Access tokens live on until
+// they expire; unused Open authCodes stay valid.
 func (f *Fake) RevokeRefreshTokens() {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	for tok := range f.tk.refresh {
 		f.tk.refresh[tok] = false
+	}
+	for tok := range f.ot.refresh {
+		f.ot.refresh[tok] = false
 	}
 }
 
@@ -131,7 +139,7 @@ func (f *Fake) serveToken(w http.ResponseWriter, _ *http.Request, body []byte) {
 	writeJSON(w, http.StatusOK, tokenResponse{
 		AccessToken:    access,
 		RefreshToken:   newRefresh,
-		ExpiresIn:      max(int64((ttl+time.Second-1)/time.Second), 1),
+		ExpiresIn:      ceilSeconds(ttl),
 		TokenType:      "Bearer",
 		UserID:         f.opts.UserID,
 		UserName:       f.opts.UserName,
@@ -151,16 +159,29 @@ func (f *Fake) serveToken(w http.ResponseWriter, _ *http.Request, body []byte) {
 // newAccessTokenString returns a JWT-shaped token (three base64url segments)
 // like the service's; its signature segment is random, so it is unique.
 func (f *Fake) newAccessTokenString(now time.Time, ttl time.Duration) string {
-	enc := base64.RawURLEncoding
-	header := enc.EncodeToString([]byte(`{"alg":"RS256","typ":"JWT"}`))
-	payload, _ := json.Marshal(map[string]any{
+	return makeJWT(map[string]any{
 		"userId":     f.opts.UserID,
 		"customJson": `{"clientId":"25dzX3vbYqktVxyX","domainId":"` + domainID + `","scope":["DRIVE.ALL","FILE.ALL","USER.ALL"]}`,
 		"exp":        now.Add(ttl).Unix(),
 		"iat":        now.Unix(),
 	})
+}
+
+// makeJWT returns header.payload.signature, each unpadded base64url, with
+// claims as the payload and a random signature; nobody verifies it.
+func makeJWT(claims any) string {
+	enc := base64.RawURLEncoding
+	payload, err := json.Marshal(claims)
+	if err != nil {
+		panic("alifake: marshal claims: " + err.Error()) // our own types; cannot happen
+	}
+	header := enc.EncodeToString([]byte(`{"alg":"RS256","typ":"JWT"}`))
 	return header + "." + enc.EncodeToString(payload) + "." + enc.EncodeToString(randomBytes(64))
 }
+
+// ceilSeconds renders a lifetime as expires_in: whole seconds, rounded up,
+// at least 1.
+func ceilSeconds(d time.Duration) int64 { return max(int64((d+time.Second-1)/time.Second), 1) }
 
 // bearerToken extracts the token from "Bearer<space or TAB><token>"; AList
 // sends a TAB and the service accepts it (§1.3).

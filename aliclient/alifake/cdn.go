@@ -58,8 +58,9 @@ func ossRequestID() string { return strings.ToUpper(randomHex(12)) }
 
 // serveCDN answers a pre-signed link. The checks run in OSS's order:
 // signature (403 SignatureDoesNotMatch), expiry (403 AccessDenied "Request
-// has expired."), Referer for links that sign it (403 AccessDenied), then the
-// object (404 NoSuchKey), preconditions and Range.
+// has expired."), Referer for links that sign it and for Open API links that
+// forbid one (403 AccessDenied), then the object (404 NoSuchKey),
+// preconditions and Range.
 func (f *Fake) serveCDN(w http.ResponseWriter, r *http.Request) {
 	sw, finish := f.begin(EndpointCDN, w, r)
 	defer finish()
@@ -102,6 +103,12 @@ func (f *Fake) serveCDN(w http.ResponseWriter, r *http.Request) {
 		writeOSSError(sw, r, http.StatusForbidden, ossError{Code: "AccessDenied", Message: msgRefererDenied})
 		return
 	}
+	// Whether the service refuses any Referer or only foreign ones is not
+	// established (§5.3); refusing even an empty one keeps clients honest.
+	if _, sent := r.Header["Referer"]; sent && paramValue(params, paramNoReferer) != "" {
+		writeOSSError(sw, r, http.StatusForbidden, ossError{Code: "AccessDenied", Message: msgRefererDenied})
+		return
+	}
 
 	// The path is /<drive>/<file>/<object key>; it is signed, so well formed.
 	segs := strings.Split(r.URL.Path, "/")
@@ -109,7 +116,9 @@ func (f *Fake) serveCDN(w http.ResponseWriter, r *http.Request) {
 	var b *blob
 	var modTime time.Time
 	if len(segs) == 4 {
-		b = f.fs.blobs[segs[3]]
+		if fs := f.driveByID(segs[1]); fs != nil {
+			b = fs.blobs[segs[3]]
+		}
 	}
 	if b != nil && (b.deleted || b.fileID != segs[2]) {
 		b = nil

@@ -54,6 +54,7 @@ type controls struct {
 	quotas      map[string]*quota
 	calls       map[string]int
 	rejected    map[string]int
+	peaks       map[string]*peak
 	log         []*Request
 	throttle    int64
 	cutAfter    int64
@@ -67,12 +68,20 @@ type quota struct {
 	stamps    []time.Time
 }
 
+// peak tracks the most accepted calls of an endpoint within one second,
+// over the same sliding window a quota uses, whether or not one is set.
+type peak struct {
+	stamps []time.Time // accepted calls of the last second
+	most   int
+}
+
 func (c *controls) init() {
 	c.faults = make(map[string][]Fault)
 	c.latency = make(map[string]time.Duration)
 	c.quotas = make(map[string]*quota)
 	c.calls = make(map[string]int)
 	c.rejected = make(map[string]int)
+	c.peaks = make(map[string]*peak)
 }
 
 // FailNext makes the next n calls of endpoint answer fault. Calls queue up:
@@ -123,13 +132,29 @@ func (f *Fake) Rejected(endpoint string) int {
 	return f.ctl.rejected[endpoint]
 }
 
-// ResetCounters zeroes Calls and Rejected and empties the request log; it
-// keeps faults, latencies and quotas.
+// MaxPerSecond reports the largest number of calls of an API endpoint that
+// were accepted (not answered 429 by a quota) within any one-second window
+// so far, by Options.Now. It is measured whether or not a quota is set, so a
+// test can prove a client kept under the service's limits (§3.4) by itself.
+// Calls refused before the quota (wrong method) do not count; calls answered
+// with a fault or an auth error after it do, as the quota saw them.
+func (f *Fake) MaxPerSecond(endpoint string) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if p := f.ctl.peaks[endpoint]; p != nil {
+		return p.most
+	}
+	return 0
+}
+
+// ResetCounters zeroes Calls, Rejected and MaxPerSecond and empties the
+// request log; it keeps faults, latencies and quotas.
 func (f *Fake) ResetCounters() {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	clear(f.ctl.calls)
 	clear(f.ctl.rejected)
+	clear(f.ctl.peaks)
 	f.ctl.log = nil
 }
 
@@ -182,27 +207,40 @@ func (f *Fake) latency(endpoint string) time.Duration {
 }
 
 // admit applies the quota of endpoint; when it refuses, it returns how long
-// until the oldest accepted call leaves the window.
+// until the oldest accepted call leaves the window. Accepted calls feed
+// MaxPerSecond.
 func (f *Fake) admit(endpoint string) (time.Duration, bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	q := f.ctl.quotas[endpoint]
-	if q == nil {
-		return 0, true
-	}
 	now := f.now()
 	cutoff := now.Add(-time.Second)
+	if q := f.ctl.quotas[endpoint]; q != nil {
+		q.stamps = dropUntil(q.stamps, cutoff)
+		if len(q.stamps) >= q.perSecond {
+			f.ctl.rejected[endpoint]++
+			return q.stamps[0].Add(time.Second).Sub(now), false
+		}
+		q.stamps = append(q.stamps, now)
+	}
+	p := f.ctl.peaks[endpoint]
+	if p == nil {
+		p = &peak{}
+		f.ctl.peaks[endpoint] = p
+	}
+	p.stamps = append(dropUntil(p.stamps, cutoff), now)
+	p.most = max(p.most, len(p.stamps))
+	return 0, true
+}
+
+// dropUntil removes the leading stamps at or before cutoff: the window is
+// (now-1s, now], the same for quotas and peaks, so a quota of n makes
+// MaxPerSecond at most n.
+func dropUntil(stamps []time.Time, cutoff time.Time) []time.Time {
 	i := 0
-	for i < len(q.stamps) && !q.stamps[i].After(cutoff) {
+	for i < len(stamps) && !stamps[i].After(cutoff) {
 		i++
 	}
-	q.stamps = q.stamps[i:]
-	if len(q.stamps) >= q.perSecond {
-		f.ctl.rejected[endpoint]++
-		return q.stamps[0].Add(time.Second).Sub(now), false
-	}
-	q.stamps = append(q.stamps, now)
-	return 0, true
+	return stamps[i:]
 }
 
 // takeFault pops the next scripted fault of endpoint.

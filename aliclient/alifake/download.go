@@ -43,13 +43,28 @@ func (f *Fake) serveDownloadURL(w http.ResponseWriter, _ *http.Request, body []b
 	if req.ExpireSec != nil {
 		secs = *req.ExpireSec
 	}
-	resp, err := f.issueLink(req.FileID, secs)
+	resp, err := f.issueLink(&f.fs, req.FileID, secs, linkLegacy)
 	if err != nil {
 		writeAPIError(w, err.status, err.code, err.message)
 		return
 	}
 	writeJSON(w, http.StatusOK, resp)
 }
+
+// linkStyle says how the CDN treats a link's Referer (§5.3).
+type linkStyle int
+
+const (
+	// linkLegacy links are Referer-bound when Options.RefererBound or
+	// SetRefererBound says so, like web-token links; otherwise free.
+	linkLegacy linkStyle = iota
+	// linkOpen links refuse any request that carries a Referer (AList #5013,
+	// "Aliyundrive downloads forbid carrying a Referer").
+	linkOpen
+	// linkShare links are always Referer-bound: AList fetches them with
+	// Referer: https://www.alipan.com/ (§6).
+	linkShare
+)
 
 // linkError is a refusal to issue a link, as the API answers it.
 type linkError struct {
@@ -63,15 +78,16 @@ func (e *linkError) Error() string { return e.code + ": " + e.message }
 // (expireSec 0 means 900), without an API call and without touching the
 // counters, for tests that exercise the CDN or a streamer on their own.
 func (f *Fake) DownloadURL(fileID string, expireSec int64) (string, error) {
-	resp, err := f.issueLink(fileID, expireSec)
+	resp, err := f.issueLink(&f.fs, fileID, expireSec, linkLegacy)
 	if err != nil {
 		return "", err
 	}
 	return resp.URL, nil
 }
 
-// issueLink builds the get_download_url answer for a file.
-func (f *Fake) issueLink(fileID string, secs int64) (downloadResponse, *linkError) {
+// issueLink builds the get_download_url answer for a file of fs. secs 0
+// means 900; callers with another default resolve it first.
+func (f *Fake) issueLink(fs *fileSystem, fileID string, secs int64, style linkStyle) (downloadResponse, *linkError) {
 	if secs == 0 {
 		secs = defaultExpireSec
 	}
@@ -81,7 +97,7 @@ func (f *Fake) issueLink(fileID string, secs int64) (downloadResponse, *linkErro
 	life := min(time.Duration(min(secs, maxExpireSec))*time.Second, f.opts.LinkTTL)
 
 	f.mu.Lock()
-	n := f.fs.byID[fileID]
+	n := fs.byID[fileID]
 	var e entry
 	bound := f.opts.RefererBound
 	if n != nil {
@@ -89,6 +105,12 @@ func (f *Fake) issueLink(fileID string, secs int64) (downloadResponse, *linkErro
 		if n.refererBound != nil {
 			bound = *n.refererBound
 		}
+	}
+	switch style {
+	case linkOpen:
+		bound = false
+	case linkShare:
+		bound = true
 	}
 	now := f.now()
 	base := f.cdnURL
@@ -101,7 +123,7 @@ func (f *Fake) issueLink(fileID string, secs int64) (downloadResponse, *linkErro
 	}
 
 	expires := now.Add(life).Unix()
-	url := f.makeLink(base, e, expires, bound)
+	url := f.makeLink(base, e, expires, bound, style == linkOpen)
 	sha, crc := e.blob.hashes()
 	return downloadResponse{
 		URL:             url,
@@ -113,7 +135,7 @@ func (f *Fake) issueLink(fileID string, secs int64) (downloadResponse, *linkErro
 		ContentHash:     sha,
 		ContentHashName: "sha1",
 		Crc64Hash:       strconv.FormatUint(crc, 10),
-		DriveID:         f.opts.DriveID,
+		DriveID:         e.driveID,
 		FileID:          e.id,
 		DomainID:        domainID,
 		RevisionID:      e.blob.id[:16],
@@ -124,12 +146,13 @@ func (f *Fake) issueLink(fileID string, secs int64) (downloadResponse, *linkErro
 // makeLink builds a pre-signed CDN URL shaped like a real OSS one:
 // /<drive>/<file>/<object key>?di=…&dr=…&fileid=…&response-content-disposition=…
 // &u=…&x-oss-access-key-id=…[&x-oss-additional-headers=referer]&x-oss-expires=…
-// &x-oss-signature=…&x-oss-signature-version=OSS2.
-func (f *Fake) makeLink(base string, e entry, expires int64, bound bool) string {
-	path := "/" + f.opts.DriveID + "/" + e.id + "/" + e.blob.id
+// &x-oss-signature=…&x-oss-signature-version=OSS2, plus the fake's own
+// x-alifake-no-referer=1 on Open API links.
+func (f *Fake) makeLink(base string, e entry, expires int64, bound, noReferer bool) string {
+	path := "/" + e.driveID + "/" + e.id + "/" + e.blob.id
 	params := []queryParam{
 		{"di", domainID},
-		{"dr", f.opts.DriveID},
+		{"dr", e.driveID},
 		{"fileid", e.id},
 		{paramDisposition, "attachment; filename*=UTF-8''" + ossEscape(e.name)},
 		{"u", f.opts.UserID},
@@ -139,6 +162,9 @@ func (f *Fake) makeLink(base string, e entry, expires int64, bound bool) string 
 	}
 	if bound {
 		params = append(params, queryParam{paramAddHeaders, "referer"})
+	}
+	if noReferer {
+		params = append(params, queryParam{paramNoReferer, "1"})
 	}
 	sortParams(params)
 	params = append(params, queryParam{paramSignature, f.linkSignature(path, params)})

@@ -1,5 +1,6 @@
-// Package alifake is an in-process fake of the Aliyundrive (alipan) legacy
-// web/app API and of the OSS-style CDN that serves its download links.
+// Package alifake is an in-process fake of the Aliyundrive (alipan) APIs —
+// the legacy web/app API, the Open platform API and share links — and of the
+// OSS-style CDN that serves their download links.
 //
 // It exists because alilink's tests run without internet access, and because a
 // lenient fake makes the real client's tests worthless: the fake reproduces
@@ -15,9 +16,13 @@
 // second listener (a different host:port), as the real CDN is a different
 // host. Everything listens on 127.0.0.1 only.
 //
-// Room for later: the Open API (§3) and share links (§6) reuse the tree, the
-// token store, the link signer and the CDN; they need only new routes in
-// routeFor and, for the Open API, JWT-shaped refresh tokens with a stable sub.
+// The same API server also answers the other two families and both QR
+// logins, each on its own paths: the Open platform API (§3) with its OAuth
+// token endpoint, JWT-shaped refresh tokens with a stable sub and three
+// drives (openapi.go, oauth.go, drives.go); share links (§6) with anonymous
+// share tokens and Referer-bound links (share.go); and the Open and passport
+// QR logins (§12, qr.go). They reuse the trees, the quotas and faults, the
+// link signer and the CDN.
 package alifake
 
 import (
@@ -44,6 +49,27 @@ const (
 	EndpointFileGetByPath = "file/get_by_path"
 	EndpointDownloadURL   = "get_download_url"
 	EndpointCDN           = "cdn"
+
+	// Open platform API (§3). EndpointOpenBroker is the hosted token broker
+	// served at Options.OpenBrokerPath.
+	EndpointOpenToken       = "open/token"
+	EndpointOpenBroker      = "open/broker"
+	EndpointOpenDriveInfo   = "open/drive_info"
+	EndpointOpenList        = "open/list"
+	EndpointOpenGet         = "open/get"
+	EndpointOpenGetByPath   = "open/get_by_path"
+	EndpointOpenDownloadURL = "open/download_url"
+
+	// Share links (§6).
+	EndpointShareToken       = "share/token"
+	EndpointShareList        = "share/list"
+	EndpointShareDownloadURL = "share/download_url"
+
+	// QR logins (§12): flow A on the Open platform, flow B on the passport.
+	EndpointQROpenCreate       = "qr/open_create"
+	EndpointQROpenStatus       = "qr/open_status"
+	EndpointQRPassportGenerate = "qr/passport_generate"
+	EndpointQRPassportQuery    = "qr/passport_query"
 )
 
 const (
@@ -60,6 +86,11 @@ const (
 	webReferer       = "https://www.alipan.com/" // §5.3, the only Referer a bound link accepts
 	// cdnIdleTimeout: "OSS closes idle connections after 60 seconds" (§5.3).
 	cdnIdleTimeout = 60 * time.Second
+
+	defaultOpenClientID     = "alilink-test-client"
+	defaultOpenClientSecret = "alilink-test-secret"
+	defaultShareTokenTTL    = 2 * time.Hour     // AList re-fetches share tokens every 2 h (§6)
+	defaultQRLifetime       = 180 * time.Second // the iOS SDK's "valid for 180 s" (§12.1)
 )
 
 // Options configures a Fake. The zero value is usable; New fills defaults.
@@ -90,6 +121,25 @@ type Options struct {
 	// UserID, DriveID and UserName describe the single user. Defaults: a
 	// fixed 32-hex user id, drive "9600002", "alilink-demo".
 	UserID, DriveID, UserName string
+
+	// OpenClientID and OpenClientSecret are the credentials of the one Open
+	// platform app the fake knows (defaults "alilink-test-client" and
+	// "alilink-test-secret"); /oauth/access_token and
+	// /oauth/authorize/qrcode demand them (§3.1, §12.1).
+	OpenClientID, OpenClientSecret string
+	// OpenBrokerPath, if set (e.g. "/broker/token"), serves a hosted token
+	// broker on the API server: a POST with {grant_type, refresh_token} or
+	// {grant_type, code} and no client credentials is answered as
+	// /oauth/access_token answers it with the fake's own credentials. It
+	// stands in for the "online API" of §3.1 (ALILINK_OPEN_TOKEN_URL). A path
+	// the fake already serves keeps its own meaning.
+	OpenBrokerPath string
+	// ShareTokenTTL is the lifetime of share tokens (default 2h, by Now).
+	ShareTokenTTL time.Duration
+	// QRLifetime is how long a QR login waits for its scan and confirmation
+	// before it reports expiry, for both flows (default 180 s, by Now). The
+	// service's real lifetimes are not established (§12).
+	QRLifetime time.Duration
 }
 
 // Fake is the fake drive: an API server and a CDN server over one in-memory
@@ -104,11 +154,16 @@ type Fake struct {
 	serving  sync.WaitGroup
 	streams  atomic.Int64
 
-	mu  sync.Mutex // guards everything below
-	fs  fileSystem
-	tk  tokenStore
-	ds  deviceSessions
-	ctl controls
+	mu       sync.Mutex // guards everything below
+	fs       fileSystem // the default drive, the only one the legacy API sees
+	resource fileSystem
+	backup   fileSystem
+	tk       tokenStore
+	ot       openTokens
+	sh       shareStore
+	qr       qrStore
+	ds       deviceSessions
+	ctl      controls
 
 	closed   bool
 	started  bool
@@ -146,6 +201,18 @@ func New(opts Options) *Fake {
 	if opts.UserName == "" {
 		opts.UserName = defaultUserName
 	}
+	if opts.OpenClientID == "" {
+		opts.OpenClientID = defaultOpenClientID
+	}
+	if opts.OpenClientSecret == "" {
+		opts.OpenClientSecret = defaultOpenClientSecret
+	}
+	if opts.ShareTokenTTL <= 0 {
+		opts.ShareTokenTTL = defaultShareTokenTTL
+	}
+	if opts.QRLifetime <= 0 {
+		opts.QRLifetime = defaultQRLifetime
+	}
 	f := &Fake{
 		opts:     opts,
 		now:      opts.Now,
@@ -154,8 +221,13 @@ func New(opts Options) *Fake {
 		apiConns: make(map[net.Conn]struct{}),
 		cdnConns: make(map[net.Conn]struct{}),
 	}
-	f.fs.init()
+	f.fs.init(opts.DriveID)
+	f.resource.init(opts.DriveID + resourceDriveSuffix)
+	f.backup.init(opts.DriveID + backupDriveSuffix)
 	f.tk.init()
+	f.ot.init()
+	f.sh.init()
+	f.qr.init()
 	f.ds.init()
 	f.ctl.init()
 	return f
@@ -166,6 +238,12 @@ func (f *Fake) UserID() string { return f.opts.UserID }
 
 // DriveID returns the user's default drive id.
 func (f *Fake) DriveID() string { return f.opts.DriveID }
+
+// OpenClientID returns the client_id of the fake's Open platform app.
+func (f *Fake) OpenClientID() string { return f.opts.OpenClientID }
+
+// OpenClientSecret returns the client_secret of the fake's Open platform app.
+func (f *Fake) OpenClientSecret() string { return f.opts.OpenClientSecret }
 
 // Start serves the API and the CDN on two ephemeral ports of 127.0.0.1.
 func (f *Fake) Start() error { return f.StartOn("127.0.0.1:0", "127.0.0.1:0") }
@@ -269,7 +347,8 @@ func (f *Fake) Close() {
 	}
 }
 
-// APIURL is the base URL of the legacy API and of the auth endpoint.
+// APIURL is the base URL of every API family, of the auth endpoints and of
+// both QR logins.
 func (f *Fake) APIURL() string {
 	f.mu.Lock()
 	defer f.mu.Unlock()

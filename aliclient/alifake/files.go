@@ -42,19 +42,21 @@ type fileItem struct {
 	EncryptMode     string `json:"encrypt_mode"`
 	RevisionID      string `json:"revision_id,omitempty"`
 	PunishFlag      int    `json:"punish_flag"`
+	ShareID         string `json:"share_id,omitempty"` // share listings only (§6)
 }
 
 // entry is a node's fields copied under Fake.mu, so responses are built (and
 // lazy hashes computed) without holding the lock.
 type entry struct {
 	id, name, parentID string
+	driveID            string
 	folder             bool
 	created, updated   time.Time
 	blob               *blob
 }
 
 func snapshot(n *node) entry {
-	e := entry{id: n.id, name: n.name, folder: n.folder, created: n.created, updated: n.updated, blob: n.blob}
+	e := entry{id: n.id, driveID: n.driveID, name: n.name, folder: n.folder, created: n.created, updated: n.updated, blob: n.blob}
 	if n.parent != nil {
 		e.parentID = n.parent.id
 	}
@@ -71,7 +73,7 @@ func (e entry) size() int64 {
 // item renders the wire object; for files it computes the memoised hashes.
 func (f *Fake) item(e entry) fileItem {
 	it := fileItem{
-		DriveID:      f.opts.DriveID,
+		DriveID:      e.driveID,
 		DomainID:     domainID,
 		FileID:       e.id,
 		Name:         e.name,
@@ -119,21 +121,45 @@ var listOrders = map[string]func(a, b entry) int{
 	"size":       func(a, b entry) int { return cmp.Compare(a.size(), b.size()) },
 }
 
+// listRequest is the body of every list call: legacy (§4.1), Open (§4.2)
+// and share (§6). Each family reads the fields it knows.
+type listRequest struct {
+	DriveID        string `json:"drive_id"`
+	ShareID        string `json:"share_id"`
+	ParentFileID   string `json:"parent_file_id"`
+	Limit          int    `json:"limit"`
+	Marker         string `json:"marker"`
+	OrderBy        string `json:"order_by"`
+	OrderDirection string `json:"order_direction"`
+}
+
+// listing is how one family lists a folder.
+type listing struct {
+	fs           *fileSystem
+	parentID     string // req.ParentFileID, or what a share maps "root" to
+	defaultLimit int    // the page size when limit ≤ 0
+	maxLimit     int    // the most items a page holds
+	// visible, if set, hides folders outside a share: their listing answers
+	// 404 as if they did not exist. Called with Fake.mu held.
+	visible func(*node) bool
+	// decorate, if set, adds family-specific fields to every item.
+	decorate func(*fileItem)
+}
+
 // serveList is POST /v2/file/list and /adrive/v3/file/list (§4.1). Pages hold
-// at most min(limit, PageSize, 200) items (limit ≤ 0 means 100); ties in the
-// sort key are broken by name and id, so paging is stable.
+// at most min(limit, PageSize, 200) items (limit ≤ 0 means 100).
 func (f *Fake) serveList(w http.ResponseWriter, _ *http.Request, body []byte) {
-	var req struct {
-		DriveID        string `json:"drive_id"`
-		ParentFileID   string `json:"parent_file_id"`
-		Limit          int    `json:"limit"`
-		Marker         string `json:"marker"`
-		OrderBy        string `json:"order_by"`
-		OrderDirection string `json:"order_direction"`
-	}
+	var req listRequest
 	if !decodeBody(w, body, &req) || !f.checkDrive(w, req.DriveID) {
 		return
 	}
+	f.writeList(w, req, listing{fs: &f.fs, parentID: req.ParentFileID, defaultLimit: defaultListLimit, maxLimit: f.opts.PageSize})
+}
+
+// writeList answers one page of a folder listing. Ties in the sort key are
+// broken by name and id, so paging is stable. Markers are bound to the drive,
+// the folder and the order, so one listing's marker never pages another.
+func (f *Fake) writeList(w http.ResponseWriter, req listRequest, l listing) {
 	if req.ParentFileID == "" {
 		writeAPIError(w, http.StatusBadRequest, "InvalidParameterMissing.ParentFileId", "The input parameter parent_file_id is missing. ")
 		return
@@ -149,17 +175,21 @@ func (f *Fake) serveList(w http.ResponseWriter, _ *http.Request, body []byte) {
 		writeAPIError(w, http.StatusBadRequest, "InvalidParameter.OrderDirection", "The input parameter order_direction is not valid. ")
 		return
 	}
+	scope := l.fs.driveID + "/" + l.parentID
 	offset := 0
 	if req.Marker != "" {
 		var err error
-		if offset, err = f.parseMarker(req.Marker, req.ParentFileID, orderBy, dir); err != nil {
+		if offset, err = f.parseMarker(req.Marker, scope, orderBy, dir); err != nil {
 			writeAPIError(w, http.StatusBadRequest, "InvalidParameter.Marker", "The input parameter marker is not valid. ")
 			return
 		}
 	}
 
 	f.mu.Lock()
-	parent := f.fs.byID[req.ParentFileID]
+	parent := l.fs.byID[l.parentID]
+	if parent != nil && l.visible != nil && !l.visible(parent) {
+		parent = nil
+	}
 	isFolder := parent != nil && parent.folder
 	var children []entry
 	if isFolder {
@@ -186,18 +216,22 @@ func (f *Fake) serveList(w http.ResponseWriter, _ *http.Request, body []byte) {
 	})
 	limit := req.Limit
 	if limit <= 0 {
-		limit = defaultListLimit
+		limit = l.defaultLimit
 	}
-	limit = min(limit, f.opts.PageSize)
+	limit = min(limit, l.maxLimit)
 	start := min(offset, len(children))
 	end := min(start+limit, len(children))
 	items := make([]fileItem, 0, end-start)
 	for _, e := range children[start:end] {
-		items = append(items, f.item(e))
+		it := f.item(e)
+		if l.decorate != nil {
+			l.decorate(&it)
+		}
+		items = append(items, it)
 	}
 	next := ""
 	if end < len(children) {
-		next = f.makeMarker(end, req.ParentFileID, orderBy, dir)
+		next = f.makeMarker(end, scope, orderBy, dir)
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"items": items, "next_marker": next, "punished_file_count": 0})
 }
@@ -211,24 +245,27 @@ func (f *Fake) serveGet(w http.ResponseWriter, _ *http.Request, body []byte) {
 	if !decodeBody(w, body, &req) || !f.checkDrive(w, req.DriveID) {
 		return
 	}
+	f.writeGet(w, &f.fs, req.FileID)
+}
+
+// writeGet answers the file object with id fileID in fs. The root is not a
+// file object; clients synthesise it (§4.3).
+func (f *Fake) writeGet(w http.ResponseWriter, fs *fileSystem, fileID string) {
 	f.mu.Lock()
-	n := f.fs.byID[req.FileID]
+	n := fs.byID[fileID]
 	var e entry
 	if n != nil {
 		e = snapshot(n)
 	}
 	f.mu.Unlock()
-	// The root is not a file object; clients synthesise it (§4.3).
-	if n == nil || n == f.fs.root {
+	if n == nil || n == fs.root {
 		writeAPIError(w, http.StatusNotFound, "NotFound.File", msgFileNotFound)
 		return
 	}
 	writeJSON(w, http.StatusOK, f.item(e))
 }
 
-// serveGetByPath is POST /v2/file/get_by_path (§4.3). file_path is absolute
-// from the drive root and matched name by name, byte for byte: no trimming,
-// no "//", no trailing "/", and "/" itself is not a file object.
+// serveGetByPath is POST /v2/file/get_by_path (§4.3).
 func (f *Fake) serveGetByPath(w http.ResponseWriter, _ *http.Request, body []byte) {
 	var req struct {
 		DriveID  string `json:"drive_id"`
@@ -237,14 +274,21 @@ func (f *Fake) serveGetByPath(w http.ResponseWriter, _ *http.Request, body []byt
 	if !decodeBody(w, body, &req) || !f.checkDrive(w, req.DriveID) {
 		return
 	}
-	if !strings.HasPrefix(req.FilePath, "/") {
+	f.writeGetByPath(w, &f.fs, req.FilePath)
+}
+
+// writeGetByPath answers the file object at filePath in fs. The path is
+// absolute from the drive root and matched name by name, byte for byte: no
+// trimming, no "//", no trailing "/", and "/" itself is not a file object.
+func (f *Fake) writeGetByPath(w http.ResponseWriter, fs *fileSystem, filePath string) {
+	if !strings.HasPrefix(filePath, "/") {
 		writeAPIError(w, http.StatusBadRequest, "InvalidParameter.FilePath", "The input parameter file_path is not valid. ")
 		return
 	}
 	f.mu.Lock()
 	var n *node
-	if names := splitPath(req.FilePath); len(names) > 0 {
-		n = f.fs.lookup(names)
+	if names := splitPath(filePath); len(names) > 0 {
+		n = fs.lookup(names)
 	}
 	var e entry
 	if n != nil {

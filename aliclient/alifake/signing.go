@@ -22,6 +22,10 @@ const (
 	paramExpires     = "x-oss-expires"
 	paramAddHeaders  = "x-oss-additional-headers"
 	paramDisposition = "response-content-disposition"
+	// paramNoReferer marks Open API links: the CDN refuses them when the
+	// request carries any Referer (§5.3, AList #5013). It is signed like every
+	// parameter, so a client cannot strip it; no real URL carries it.
+	paramNoReferer = "x-alifake-no-referer"
 )
 
 var errMarker = errors.New("invalid marker")
@@ -37,18 +41,19 @@ func (f *Fake) mac(purpose, data string) []byte {
 }
 
 // makeMarker encodes the offset of the next page, authenticated together
-// with the listing it belongs to: base64url(offset ‖ 12-byte MAC). Real
-// markers are opaque too, so clients must pass them back verbatim.
-func (f *Fake) makeMarker(offset int, parentID, orderBy, dir string) string {
+// with the listing it belongs to (scope names the drive and the folder):
+// base64url(offset ‖ 12-byte MAC). Real markers are opaque too, so clients
+// must pass them back verbatim.
+func (f *Fake) makeMarker(offset int, scope, orderBy, dir string) string {
 	var b [20]byte
 	binary.BigEndian.PutUint64(b[:8], uint64(offset))
-	copy(b[8:], f.mac("marker", markerScope(offset, parentID, orderBy, dir)))
+	copy(b[8:], f.mac("marker", markerScope(offset, scope, orderBy, dir)))
 	return base64.RawURLEncoding.EncodeToString(b[:])
 }
 
 // parseMarker returns the offset in a marker made by makeMarker for the same
 // folder and order, or errMarker.
-func (f *Fake) parseMarker(marker, parentID, orderBy, dir string) (int, error) {
+func (f *Fake) parseMarker(marker, scope, orderBy, dir string) (int, error) {
 	b, err := base64.RawURLEncoding.DecodeString(marker)
 	if err != nil || len(b) != 20 {
 		return 0, errMarker
@@ -57,15 +62,15 @@ func (f *Fake) parseMarker(marker, parentID, orderBy, dir string) (int, error) {
 	if off > 1<<31 {
 		return 0, errMarker
 	}
-	want := f.mac("marker", markerScope(int(off), parentID, orderBy, dir))[:12]
+	want := f.mac("marker", markerScope(int(off), scope, orderBy, dir))[:12]
 	if !hmac.Equal(b[8:], want) {
 		return 0, errMarker
 	}
 	return int(off), nil
 }
 
-func markerScope(offset int, parentID, orderBy, dir string) string {
-	return strconv.Itoa(offset) + "\n" + parentID + "\n" + orderBy + "\n" + dir
+func markerScope(offset int, scope, orderBy, dir string) string {
+	return strconv.Itoa(offset) + "\n" + scope + "\n" + orderBy + "\n" + dir
 }
 
 // ossEscape percent-encodes everything but RFC 3986 unreserved characters,

@@ -12,6 +12,7 @@ const rootID = "root"
 // node is a file or folder of the drive.
 type node struct {
 	id       string
+	driveID  string // the drive whose tree holds the node
 	name     string
 	parent   *node
 	folder   bool
@@ -24,15 +25,18 @@ type node struct {
 	refererBound *bool
 }
 
-// fileSystem is the tree, guarded by Fake.mu.
+// fileSystem is the tree of one drive, guarded by Fake.mu. File ids are
+// unique within a drive; every drive's root is "root".
 type fileSystem struct {
-	root  *node
-	byID  map[string]*node
-	blobs map[string]*blob // by blob id, including replaced and removed ones
+	driveID string
+	root    *node
+	byID    map[string]*node
+	blobs   map[string]*blob // by blob id, including replaced and removed ones
 }
 
-func (fs *fileSystem) init() {
-	fs.root = &node{id: rootID, folder: true, children: make(map[string]*node)}
+func (fs *fileSystem) init(driveID string) {
+	fs.driveID = driveID
+	fs.root = &node{id: rootID, driveID: driveID, folder: true, children: make(map[string]*node)}
 	fs.byID = map[string]*node{rootID: fs.root}
 	fs.blobs = make(map[string]*blob)
 }
@@ -96,7 +100,7 @@ func (fs *fileSystem) folderAt(names []string, now time.Time) *node {
 // newNode links a new child into parent under a fresh 40-hex id, the shape of
 // real file ids.
 func (fs *fileSystem) newNode(parent *node, name string, folder bool, now time.Time) *node {
-	n := &node{id: randomHex(20), name: name, parent: parent, folder: folder, created: now, updated: now}
+	n := &node{id: randomHex(20), driveID: fs.driveID, name: name, parent: parent, folder: folder, created: now, updated: now}
 	if folder {
 		n.children = make(map[string]*node)
 	}
@@ -151,58 +155,32 @@ func (fs *fileSystem) remove(n *node) {
 // precision, which is all the wire format carries.
 func (f *Fake) stamp() time.Time { return f.now().UTC().Truncate(time.Millisecond) }
 
-// AddFolder creates the folder at path and any missing parents and returns
-// its id ("root" for "/"). It is idempotent. It panics if a component of path
-// is an existing file.
-func (f *Fake) AddFolder(path string) string {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.fs.folderAt(helperNames(path), f.stamp()).id
-}
+// AddFolder creates the folder at path and any missing parents in the
+// default drive and returns its id ("root" for "/"). It is idempotent. It
+// panics if a component of path is an existing file.
+func (f *Fake) AddFolder(path string) string { return f.AddFolderTo(DriveDefault, path) }
 
-// AddFile creates the file at path with a copy of data, creating parents,
-// and returns its id. An existing file keeps its id and gets new content (a
-// new revision: links issued before keep serving the old bytes until they
-// expire, as OSS objects are immutable).
-func (f *Fake) AddFile(path string, data []byte) string {
-	b := &blob{data: append([]byte{}, data...), size: int64(len(data))}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.fs.putFile(path, b, f.stamp())
-}
+// AddFile creates the file at path in the default drive with a copy of data,
+// creating parents, and returns its id. An existing file keeps its id and gets
+// new content (a new revision: links issued before keep serving the old bytes
+// until they expire, as OSS objects are immutable).
+func (f *Fake) AddFile(path string, data []byte) string { return f.AddFileTo(DriveDefault, path, data) }
 
-// AddSynthetic creates a file of size bytes whose content is generated on
-// demand (see SyntheticReader), so multi-gigabyte files cost no memory. Its
-// SHA-1 is computed on first use and memoised.
+// AddSynthetic creates a file of size bytes in the default drive whose
+// content is generated on demand (see SyntheticReader), so multi-gigabyte
+// files cost no memory. Its SHA-1 is computed on first use and memoised.
 func (f *Fake) AddSynthetic(path string, size int64) string {
-	if size < 0 {
-		panic("alifake: negative size")
-	}
-	b := &blob{synth: synthetic{seed: syntheticSeed(path), size: size}, size: size}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.fs.putFile(path, b, f.stamp())
+	return f.AddSyntheticTo(DriveDefault, path, size)
 }
 
-// Remove deletes the file or folder subtree at path; "/" empties the drive.
-// Links to removed files answer 404 NoSuchKey. A missing path is a no-op.
-func (f *Fake) Remove(path string) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if n := f.fs.lookup(helperNames(path)); n != nil {
-		f.fs.remove(n)
-	}
-}
+// Remove deletes the file or folder subtree at path in the default drive;
+// "/" empties the drive. Links to removed files answer 404 NoSuchKey. A
+// missing path is a no-op.
+func (f *Fake) Remove(path string) { f.RemoveFrom(DriveDefault, path) }
 
-// FileID returns the id of the file or folder at path ("root" for "/").
-func (f *Fake) FileID(path string) (string, bool) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if n := f.fs.lookup(helperNames(path)); n != nil {
-		return n.id, true
-	}
-	return "", false
-}
+// FileID returns the id of the file or folder at path in the default drive
+// ("root" for "/").
+func (f *Fake) FileID(path string) (string, bool) { return f.FileIDIn(DriveDefault, path) }
 
 // SetRefererBound overrides Options.RefererBound for links to one file
 // issued from now on. Unknown ids are ignored.
