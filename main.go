@@ -26,6 +26,7 @@ commands:
   sign PATH    print a signed URL for PATH [--ttl 24h] [--base URL]
   strm         write .strm files for a media server: --out DIR [--path /Movies] [--base URL]
                [--ttl 0] [--ext mkv,mp4,…] [--prune]
+  login        get a refresh token by QR code and save it in the state dir
   healthcheck  exit 0 when the local server answers /-/healthz
 
 Configuration comes from ALILINK_* environment variables; see README.md.
@@ -54,6 +55,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = signCmd(args, stdout, stderr)
 	case "strm":
 		err = strmCmd(ctx, args, stdout, stderr)
+	case "login":
+		err = loginCmd(ctx, args, stdout, stderr)
 	case "healthcheck":
 		err = healthcheckCmd(args)
 	case "help", "-h", "--help":

@@ -151,3 +151,73 @@ func parseTime(s string) time.Time {
 	}
 	return t
 }
+
+// openTokenRequest is the body of the Open platform's /oauth/access_token
+// (spec §3.1, §12.1): a refresh, or the QR login's code.
+type openTokenRequest struct {
+	ClientID     string `json:"client_id,omitempty"`
+	ClientSecret string `json:"client_secret,omitempty"`
+	GrantType    string `json:"grant_type"`
+	RefreshToken string `json:"refresh_token,omitempty"`
+	Code         string `json:"code,omitempty"`
+}
+
+// driveInfoResponse is the answer of /adrive/v1.0/user/getDriveInfo (spec §3.2).
+type driveInfoResponse struct {
+	UserID          string `json:"user_id"`
+	DefaultDriveID  string `json:"default_drive_id"`
+	ResourceDriveID string `json:"resource_drive_id"`
+	BackupDriveID   string `json:"backup_drive_id"`
+}
+
+// openListRequest is the body of /adrive/v1.0/openFile/list (spec §4.2).
+type openListRequest struct {
+	DriveID        string `json:"drive_id"`
+	ParentFileID   string `json:"parent_file_id"`
+	Limit          int    `json:"limit"`
+	Marker         string `json:"marker"`
+	OrderBy        string `json:"order_by"`
+	OrderDirection string `json:"order_direction"`
+}
+
+// openLinkResponse is the answer of /adrive/v1.0/openFile/getDownloadUrl (spec §5.2).
+type openLinkResponse struct {
+	URL        string `json:"url"`
+	Expiration string `json:"expiration"`
+	Size       int64  `json:"size"`
+}
+
+// shareTokenRequest is the body of /v2/share_link/get_share_token (spec §6).
+type shareTokenRequest struct {
+	ShareID  string `json:"share_id"`
+	SharePwd string `json:"share_pwd,omitempty"`
+}
+
+type shareTokenResponse struct {
+	ShareToken string `json:"share_token"`
+	ExpiresIn  int64  `json:"expires_in"`
+	ExpireTime string `json:"expire_time"`
+}
+
+// shareListRequest is the body of a share's /adrive/v3/file/list (spec §6).
+type shareListRequest struct {
+	ShareID        string `json:"share_id"`
+	ParentFileID   string `json:"parent_file_id"`
+	Limit          int    `json:"limit"`
+	Marker         string `json:"marker"`
+	OrderBy        string `json:"order_by"`
+	OrderDirection string `json:"order_direction"`
+}
+
+// shareLinkRequest is the body of /v2/file/get_share_link_download_url (spec §6).
+type shareLinkRequest struct {
+	DriveID   string `json:"drive_id"`
+	FileID    string `json:"file_id"`
+	ShareID   string `json:"share_id"`
+	ExpireSec int    `json:"expire_sec"`
+}
+
+type shareLinkResponse struct {
+	DownloadURL string `json:"download_url"`
+	URL         string `json:"url"`
+}

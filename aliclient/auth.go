@@ -19,11 +19,13 @@ import (
 // token in it), runs at most once at a time (single-flight), and saves the new
 // refresh token before the new access token is handed to anyone.
 type tokens struct {
-	c     *Client
+	c     *core
 	store *tokenstore.Store
+	// refresh trades a refresh token for a new pair at the driver's endpoint.
+	refresh func(ctx context.Context, refreshToken string) (tokenResponse, error)
 
 	mu       sync.Mutex
-	refresh  string
+	current  string // the refresh token
 	access   string
 	expires  time.Time
 	lifetime time.Duration
@@ -33,8 +35,15 @@ type tokens struct {
 	flight singleflight.Group
 }
 
-func newTokens(c *Client, store *tokenstore.Store, refresh string) *tokens {
-	return &tokens{c: c, store: store, refresh: refresh}
+func newTokens(c *core, store *tokenstore.Store, current string, refresh func(context.Context, string) (tokenResponse, error)) *tokens {
+	return &tokens{c: c, store: store, current: current, refresh: refresh}
+}
+
+// refreshLegacy is the refresh of the drive and share drivers (spec §1.1).
+func (c *core) refreshLegacy(ctx context.Context, rt string) (tokenResponse, error) {
+	var resp tokenResponse
+	err := c.call(ctx, &epToken, tokenRequest{RefreshToken: rt, GrantType: "refresh_token"}, &resp)
+	return resp, err
 }
 
 // refreshAhead is how long before expiry a refresh starts: a fifth of the
@@ -85,11 +94,10 @@ func (t *tokens) doRefresh() (string, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*t.c.cfg.Timeout)
 	defer cancel()
 	t.mu.Lock()
-	rt := t.refresh
+	rt := t.current
 	t.mu.Unlock()
 
-	var resp tokenResponse
-	err := t.c.call(ctx, &epToken, tokenRequest{RefreshToken: rt, GrantType: "refresh_token"}, &resp)
+	resp, err := t.refresh(ctx, rt)
 	if err != nil {
 		if errors.Is(err, ErrTokenDead) {
 			t.mu.Lock()
@@ -113,7 +121,7 @@ func (t *tokens) doRefresh() (string, error) {
 		lifetime = 2 * time.Hour
 	}
 	t.mu.Lock()
-	t.refresh = resp.RefreshToken
+	t.current = resp.RefreshToken
 	t.access = resp.AccessToken
 	t.lifetime = lifetime
 	t.expires = t.c.now().Add(lifetime)
@@ -141,7 +149,7 @@ func (t *tokens) invalidate(access string) {
 func (t *tokens) currentRefresh() string {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return t.refresh
+	return t.current
 }
 
 func (t *tokens) stateError() error {

@@ -1,6 +1,7 @@
 // Package aliclient is the drive's HTTP API client: token refresh and rotation,
 // the device session, listing, lookups and download links, typed errors and one
-// retry policy. It knows nothing about caching or serving.
+// retry policy, for the three drivers (drive, open, share). It knows nothing
+// about caching or serving.
 package aliclient
 
 import (
@@ -11,7 +12,6 @@ import (
 	"net"
 	"net/http"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/alilink/alilink/aliclient/tokenstore"
@@ -37,36 +37,58 @@ type Health struct {
 	Problems []string
 }
 
-// Deps are the collaborators of a Client that are not configuration.
+// Deps are the collaborators of a client that are not configuration.
 type Deps struct {
 	Logger *slog.Logger
 	// HTTP is the client for API calls; nil means a tuned default.
 	HTTP *http.Client
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
-	// Store keeps the rotated refresh token; nil means a file in cfg.StateDir.
+	// Store keeps the rotated refresh token; nil means a file in cfg.StateDir
+	// (TokenFile names it).
 	Store *tokenstore.Store
 }
 
-var _ Drive = (*Client)(nil)
+// New builds the driver cfg.Driver names. It fails when there is no refresh
+// token to start from.
+func New(cfg Config, deps Deps) (Drive, error) {
+	switch cfg.Driver {
+	case "open":
+		return NewOpen(cfg, deps)
+	case "share":
+		return NewShare(cfg, deps)
+	default:
+		return NewDrive(cfg, deps)
+	}
+}
 
-// Client is the `drive` driver: the legacy API with a refresh token and a device
-// session (spec §1, §2, §4, §5).
-type Client struct {
+// TokenFile is the state file of a driver's refresh token. The drive and
+// share drivers use the same kind of token (the legacy one), so they share it.
+func TokenFile(driver string) string {
+	if driver == "open" {
+		return "open-token.json"
+	}
+	return "drive-token.json"
+}
+
+// core is what every driver has: configuration, the HTTP client, the clock,
+// one account's rate governor and tokens, and the call loop (transport.go).
+type core struct {
 	cfg    Config
 	log    *slog.Logger
 	http   *http.Client
 	now    func() time.Time
-	tokens *tokens
 	limits limits
-	dev    device
-
-	userMu sync.Mutex
-	user   userResponse // zero until /v2/user/get succeeded
+	tokens *tokens
+	// dev and createSession are the legacy device session (drive driver only).
+	dev           *device
+	createSession func(ctx context.Context, seenGen uint64) error
+	// share is the share token (share driver only).
+	share *shareTokens
 }
 
-// New builds a client. It fails when there is no refresh token to start from.
-func New(cfg Config, deps Deps) (*Client, error) {
+// newCore fills the defaults of deps and loads the refresh token to start from.
+func newCore(cfg Config, deps Deps) (*core, string, *tokenstore.Store, error) {
 	if deps.Logger == nil {
 		deps.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -77,23 +99,23 @@ func New(cfg Config, deps Deps) (*Client, error) {
 		deps.HTTP = newHTTPClient()
 	}
 	if deps.Store == nil {
-		deps.Store = tokenstore.New(cfg.StateDir, cfg.Driver+"-token.json")
+		deps.Store = tokenstore.New(cfg.StateDir, TokenFile(cfg.Driver))
 	}
-	cfg.APIURL = strings.TrimRight(cfg.APIURL, "/")
-	cfg.AuthURL = strings.TrimRight(cfg.AuthURL, "/")
-	c := &Client{cfg: cfg, log: deps.Logger, http: deps.HTTP, now: deps.Now, limits: newLimits(cfg)}
+	for _, u := range []*string{&cfg.APIURL, &cfg.AuthURL, &cfg.OpenURL} {
+		*u = strings.TrimRight(*u, "/")
+	}
+	c := &core{cfg: cfg, log: deps.Logger, http: deps.HTTP, now: deps.Now, limits: newLimits(cfg)}
 	rt, fromState, err := deps.Store.Load(cfg.RefreshToken)
 	if errors.Is(err, tokenstore.ErrEmpty) {
-		return nil, fmt.Errorf("ALILINK_REFRESH_TOKEN: not set and no saved token in %s (get one with `alilink login`): %w", cfg.StateDir, ErrNoToken)
+		return nil, "", nil, fmt.Errorf("ALILINK_REFRESH_TOKEN: not set and no saved token in %s (get one with `alilink login`): %w", cfg.StateDir, ErrNoToken)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("ALILINK_STATE_DIR: %w", err)
+		return nil, "", nil, fmt.Errorf("ALILINK_STATE_DIR: %w", err)
 	}
 	if fromState {
 		c.log.Info("using the saved refresh token", "state", deps.Store.Path())
 	}
-	c.tokens = newTokens(c, deps.Store, rt)
-	return c, nil
+	return c, rt, deps.Store, nil
 }
 
 // newHTTPClient keeps connections to the API alive; the drive closes idle ones
@@ -115,8 +137,8 @@ func newHTTPClient() *http.Client {
 	}
 }
 
-// Health implements Drive: ready when a valid access token is at hand.
-func (c *Client) Health(ctx context.Context) Health {
+// health reports the user token and, for the share driver, the share token.
+func (c *core) health(ctx context.Context) Health {
 	h := Health{Ready: true}
 	if _, err := c.tokens.accessToken(ctx); err != nil {
 		h.Ready = false
@@ -124,6 +146,12 @@ func (c *Client) Health(ctx context.Context) Health {
 	}
 	if err := c.tokens.stateError(); err != nil {
 		h.Problems = append(h.Problems, "the rotated refresh token could not be saved ("+err.Error()+"); it lives only in memory and a restart will need a new token")
+	}
+	if c.share != nil {
+		if _, err := c.share.get(ctx); err != nil {
+			h.Ready = false
+			h.Problems = append(h.Problems, "the share link cannot be opened: "+err.Error())
+		}
 	}
 	return h
 }
@@ -140,23 +168,4 @@ func describe(err error) string {
 	default:
 		return "the token refresh failed: " + err.Error()
 	}
-}
-
-// ensureUser fetches the user id and drive id once (spec §2.1 step 1).
-func (c *Client) ensureUser(ctx context.Context) (userResponse, error) {
-	c.userMu.Lock()
-	defer c.userMu.Unlock()
-	if c.user.UserID != "" {
-		return c.user, nil
-	}
-	var u userResponse
-	if err := c.call(ctx, &epUser, struct{}{}, &u); err != nil {
-		return u, err
-	}
-	if u.UserID == "" || u.DefaultDriveID == "" {
-		return u, errorf(ErrUpstream, "user/get: no user_id or default_drive_id in the answer")
-	}
-	c.user = u
-	c.dev.init(u.UserID)
-	return u, nil
 }

@@ -15,6 +15,20 @@ type Config struct {
 	StateDir string        `env:"STATE_DIR"`
 	APIURL   string        `env:"API_URL" envDefault:"https://api.alipan.com"`
 	AuthURL  string        `env:"AUTH_URL" envDefault:"https://auth.alipan.com"`
+	// The Open platform (driver open): its base URL (the /oauth/... calls
+	// too), the user's own app, an optional hosted token broker the user
+	// names explicitly, and which of the user's drives to serve.
+	OpenURL          string `env:"OPEN_URL" envDefault:"https://openapi.alipan.com"`
+	OpenClientID     string `env:"OPEN_CLIENT_ID"`
+	OpenClientSecret string `env:"OPEN_CLIENT_SECRET"`
+	OpenTokenURL     string `env:"OPEN_TOKEN_URL"`
+	OpenDriveType    string `env:"OPEN_DRIVE_TYPE" envDefault:"default"`
+	// ShareID and SharePwd name the share link (driver share).
+	ShareID  string `env:"SHARE_ID"`
+	SharePwd string `env:"SHARE_PWD"`
+	// PassportURL is the legacy QR login's host (alilink login without Open
+	// platform credentials).
+	PassportURL string `env:"PASSPORT_URL" envDefault:"https://passport.alipan.com"`
 	Timeout  time.Duration `env:"API_TIMEOUT" envDefault:"30s"`
 	// Per-account request rates (spec §3.4); the drive answers 429 above them.
 	RateList  float64 `env:"RATE_LIST" envDefault:"4"`
@@ -30,12 +44,28 @@ type Config struct {
 func (c *Config) Validate() error {
 	switch c.Driver {
 	case "drive":
-	case "open", "share":
-		return fmt.Errorf("ALILINK_DRIVER: %q is not implemented yet (only \"drive\" is)", c.Driver)
+	case "open":
+		if c.OpenTokenURL == "" && (c.OpenClientID == "" || c.OpenClientSecret == "") {
+			return fmt.Errorf("ALILINK_OPEN_CLIENT_ID: the open driver needs your Open platform app (ALILINK_OPEN_CLIENT_ID and ALILINK_OPEN_CLIENT_SECRET), or a token broker you choose in ALILINK_OPEN_TOKEN_URL")
+		}
+		switch c.OpenDriveType {
+		case "default", "resource", "backup":
+		default:
+			return fmt.Errorf("ALILINK_OPEN_DRIVE_TYPE: %q is not one of default, resource, backup", c.OpenDriveType)
+		}
+	case "share":
+		if c.ShareID == "" {
+			return fmt.Errorf("ALILINK_SHARE_ID: the share driver needs the share link's id")
+		}
 	default:
 		return fmt.Errorf("ALILINK_DRIVER: %q is not one of drive, open, share", c.Driver)
 	}
-	for _, u := range []struct{ name, v string }{{"ALILINK_API_URL", c.APIURL}, {"ALILINK_AUTH_URL", c.AuthURL}} {
+	urls := []struct{ name, v string }{{"ALILINK_API_URL", c.APIURL}, {"ALILINK_AUTH_URL", c.AuthURL},
+		{"ALILINK_OPEN_URL", c.OpenURL}, {"ALILINK_PASSPORT_URL", c.PassportURL}}
+	if c.OpenTokenURL != "" {
+		urls = append(urls, struct{ name, v string }{"ALILINK_OPEN_TOKEN_URL", c.OpenTokenURL})
+	}
+	for _, u := range urls {
 		p, err := url.Parse(u.v)
 		if err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" {
 			return fmt.Errorf("%s: %q is not an http(s) URL", u.name, u.v)

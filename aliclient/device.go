@@ -76,7 +76,7 @@ func (c *Client) createSession(ctx context.Context, seenGen uint64) error {
 	if _, err := c.ensureUser(ctx); err != nil {
 		return err
 	}
-	d := &c.dev
+	d := c.dev
 	d.create.Lock()
 	defer d.create.Unlock()
 	_, _, gen := d.headers()

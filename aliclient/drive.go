@@ -3,7 +3,54 @@ package aliclient
 import (
 	"context"
 	"fmt"
+	"sync"
 )
+
+var _ Drive = (*Client)(nil)
+
+// Client is the `drive` driver: the legacy API with a refresh token and a device
+// session (spec §1, §2, §4, §5).
+type Client struct {
+	*core
+
+	userMu sync.Mutex
+	user   userResponse // zero until /v2/user/get succeeded
+}
+
+// NewDrive builds the drive driver.
+func NewDrive(cfg Config, deps Deps) (*Client, error) {
+	c, rt, store, err := newCore(cfg, deps)
+	if err != nil {
+		return nil, err
+	}
+	d := &Client{core: c}
+	c.dev = &device{}
+	c.createSession = d.createSession
+	c.tokens = newTokens(c, store, rt, c.refreshLegacy)
+	return d, nil
+}
+
+// Health implements Drive: ready when a valid access token is at hand.
+func (c *Client) Health(ctx context.Context) Health { return c.health(ctx) }
+
+// ensureUser fetches the user id and drive id once (spec §2.1 step 1).
+func (c *Client) ensureUser(ctx context.Context) (userResponse, error) {
+	c.userMu.Lock()
+	defer c.userMu.Unlock()
+	if c.user.UserID != "" {
+		return c.user, nil
+	}
+	var u userResponse
+	if err := c.call(ctx, &epUser, struct{}{}, &u); err != nil {
+		return u, err
+	}
+	if u.UserID == "" || u.DefaultDriveID == "" {
+		return u, errorf(ErrUpstream, "user/get: no user_id or default_drive_id in the answer")
+	}
+	c.user = u
+	c.dev.init(u.UserID)
+	return u, nil
+}
 
 // pageSize is what AList and the other clients ask for (spec §4.1); the drive
 // may return fewer.
@@ -22,11 +69,22 @@ func (c *Client) List(ctx context.Context, folderID string) ([]File, error) {
 		DriveID: u.DefaultDriveID, ParentFileID: folderID, Limit: pageSize,
 		OrderBy: "name", OrderDirection: "ASC", Fields: "*", URLExpireSec: 14400,
 	}
+	return c.listPages(ctx, folderID, func(marker string) (listResponse, error) {
+		req.Marker = marker
+		var resp listResponse
+		err := c.call(ctx, &epList, &req, &resp)
+		return resp, err
+	})
+}
+
+// listPages follows next_marker until it is empty, for every driver's listing.
+func (c *core) listPages(ctx context.Context, folderID string, page func(marker string) (listResponse, error)) ([]File, error) {
 	var out []File
 	seen := map[string]bool{}
+	marker := ""
 	for range maxPages {
-		var resp listResponse
-		if err := c.call(ctx, &epList, &req, &resp); err != nil {
+		resp, err := page(marker)
+		if err != nil {
 			return nil, fmt.Errorf("list %s: %w", folderID, err)
 		}
 		for i := range resp.Items {
@@ -39,7 +97,7 @@ func (c *Client) List(ctx context.Context, folderID string) ([]File, error) {
 			return nil, errorf(ErrUpstream, "list %s: the drive repeated a page marker", folderID)
 		}
 		seen[resp.NextMarker] = true
-		req.Marker = resp.NextMarker
+		marker = resp.NextMarker
 	}
 	return nil, errorf(ErrUpstream, "list %s: more than %d pages", folderID, maxPages)
 }

@@ -27,6 +27,8 @@ var (
 	ErrUnauthorized = errors.New("drive refused the access token")
 	// ErrDeviceSession: the device session could not be established.
 	ErrDeviceSession = errors.New("device session refused")
+	// ErrShareToken: the share token expired or was refused; a new one helps.
+	ErrShareToken = errors.New("share token refused")
 	// ErrRateLimited: the drive (or our own governor) says wait; see RetryAfter.
 	ErrRateLimited = errors.New("drive rate limit")
 	// ErrForbidden: the drive refuses the operation on this item.
@@ -102,6 +104,8 @@ func kindOf(status int, code string) error {
 		return ErrUnauthorized
 	case code == "DeviceSessionSignatureInvalid" || code == "UserDeviceOffline":
 		return ErrDeviceSession
+	case code == "ShareLinkTokenInvalid":
+		return ErrShareToken
 	case code == "InvalidResource.FileTypeFolder":
 		return ErrIsFolder
 	case strings.HasPrefix(code, "InvalidResource.FileTypeFile"):

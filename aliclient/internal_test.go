@@ -2,6 +2,7 @@ package aliclient
 
 import (
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -138,6 +139,34 @@ func TestBackoff(t *testing.T) {
 		d := backoff(n)
 		if d <= 0 || d > 5*time.Second {
 			t.Fatalf("unexpected backoff %v for attempt %d", d, n)
+		}
+	}
+}
+
+func TestJWTSubject(t *testing.T) {
+	f := func(tok, want string, wantOK bool) {
+		t.Helper()
+		got, ok := jwtSubject(tok)
+		if got != want || ok != wantOK {
+			t.Fatalf("jwtSubject(%q) = %q, %v; want %q, %v", tok, got, ok, want, wantOK)
+		}
+	}
+	// {"sub":"user1","exp":1} in standard and URL-safe raw base64.
+	f("eyJhbGciOiJub25lIn0.eyJzdWIiOiJ1c2VyMSIsImV4cCI6MX0.c2ln", "user1", true)
+	f("x.eyJzdWIiOiI-Pz8ifQ.y", ">??", true) // {"sub":">??"}: '-' only in the URL-safe alphabet
+	f("opaque32hexrefreshtoken0000000000", "", false)
+	f("a.b.c", "", false)
+	f("a.e30.c", "", false) // {} has no sub
+}
+
+func TestBizExtRefreshToken(t *testing.T) {
+	ok := base64.StdEncoding.EncodeToString([]byte(`{"pds_login_result":{"refreshToken":"abc123","userId":"u"}}`))
+	if rt, err := bizExtRefreshToken(ok); err != nil || rt != "abc123" {
+		t.Fatalf("unexpected %q, %v", rt, err)
+	}
+	for _, bad := range []string{"%%%", base64.StdEncoding.EncodeToString([]byte(`{"pds_login_result":{}}`)), ""} {
+		if _, err := bizExtRefreshToken(bad); !errors.Is(err, ErrUpstream) {
+			t.Fatalf("bizExt %q: unexpected %v", bad, err)
 		}
 	}
 }

@@ -20,7 +20,9 @@ const (
 	apiOrigin  = "https://www.alipan.com"
 	apiReferer = "https://alipan.com/"
 	apiCanary  = "client=Android,app=adrive,version=v4.1.0"
-	maxBody    = 16 << 20 // no JSON answer of the drive comes near this
+	// shareCanary is the share driver's ("for lifting rate limit restrictions", spec §6).
+	shareCanary = "client=web,app=share,version=v2.3.1"
+	maxBody     = 16 << 20 // no JSON answer of the drive comes near this
 )
 
 type host int
@@ -28,6 +30,17 @@ type host int
 const (
 	hostAPI host = iota
 	hostAuth
+	hostOpen
+	hostBroker // ALILINK_OPEN_TOKEN_URL, a whole URL
+)
+
+// authKind is how a call proves who it is.
+type authKind int
+
+const (
+	authNone   authKind = iota
+	authLegacy          // "Bearer<TAB>token", the legacy API (spec §1.3)
+	authOpen            // "Bearer token", the Open platform (spec §3)
 )
 
 // endpoint describes one API call: where it goes and what it needs.
@@ -36,50 +49,60 @@ type endpoint struct {
 	host  host
 	path  string
 	class rateClass
-	auth  bool // needs the access token
+	auth  authKind
+	// web calls carry the legacy web client's headers (Origin, Referer,
+	// X-Canary, X-Request-Id).
+	web bool
 	// signed calls carry the device headers; session calls also answer
 	// DeviceSessionSignatureInvalid/UserDeviceOffline when the session is gone.
 	signed, session bool
+	// share calls carry x-share-token and renew it on ShareLinkTokenInvalid.
+	share bool
 }
 
 var (
 	epToken     = endpoint{name: "token", host: hostAuth, path: "/v2/account/token"}
-	epUser      = endpoint{name: "user/get", path: "/v2/user/get", class: classOther, auth: true}
-	epSession   = endpoint{name: "create_session", path: "/users/v1/users/device/create_session", class: classOther, auth: true, signed: true}
-	epList      = endpoint{name: "file/list", path: "/adrive/v3/file/list", class: classList, auth: true, signed: true, session: true}
-	epGet       = endpoint{name: "file/get", path: "/v2/file/get", class: classOther, auth: true, signed: true, session: true}
-	epGetByPath = endpoint{name: "file/get_by_path", path: "/v2/file/get_by_path", class: classOther, auth: true, signed: true, session: true}
-	epLink      = endpoint{name: "get_download_url", path: "/v2/file/get_download_url", class: classLink, auth: true, signed: true, session: true}
+	epUser      = endpoint{name: "user/get", path: "/v2/user/get", class: classOther, auth: authLegacy, web: true}
+	epSession   = endpoint{name: "create_session", path: "/users/v1/users/device/create_session", class: classOther, auth: authLegacy, web: true, signed: true}
+	epList      = endpoint{name: "file/list", path: "/adrive/v3/file/list", class: classList, auth: authLegacy, web: true, signed: true, session: true}
+	epGet       = endpoint{name: "file/get", path: "/v2/file/get", class: classOther, auth: authLegacy, web: true, signed: true, session: true}
+	epGetByPath = endpoint{name: "file/get_by_path", path: "/v2/file/get_by_path", class: classOther, auth: authLegacy, web: true, signed: true, session: true}
+	epLink      = endpoint{name: "get_download_url", path: "/v2/file/get_download_url", class: classLink, auth: authLegacy, web: true, signed: true, session: true}
 )
 
 // call sends one API request with the retry policy, the one place that decides
 // what to do with a failure:
 //   - AccessTokenInvalid/Expired: refresh once and replay;
 //   - DeviceSessionSignatureInvalid/UserDeviceOffline: create the session and replay, at most 3 times;
+//   - ShareLinkTokenInvalid: fetch a new share token and replay, once;
 //   - 429: wait for x-retry-after/Retry-After (or backoff) if the caller's deadline allows, else return it;
 //   - 5xx and transport errors: backoff and retry, cfg.MaxRetries times.
-func (c *Client) call(ctx context.Context, ep *endpoint, in, out any) error {
+func (c *core) call(ctx context.Context, ep *endpoint, in, out any) error {
 	body, err := json.Marshal(in)
 	if err != nil {
 		return err
 	}
-	refreshed, sessions, retries := false, 0, 0
+	refreshed, renewed, sessions, retries := false, false, 0, 0
 	for {
 		if err := c.limits.wait(ctx, ep); err != nil {
 			return err
 		}
-		var access string
-		if ep.auth {
-			if access, err = c.tokens.accessToken(ctx); err != nil {
+		var a auth
+		if ep.auth != authNone {
+			if a.access, err = c.tokens.accessToken(ctx); err != nil {
 				return err
 			}
 		}
 		var sessGen uint64
-		var devID, sig string
 		if ep.signed {
-			devID, sig, sessGen = c.dev.headers()
+			a.devID, a.sig, sessGen = c.dev.headers()
 		}
-		status, header, respBody, err := c.attempt(ctx, ep, body, access, devID, sig)
+		if ep.share {
+			if a.share, err = c.share.get(ctx); err != nil {
+				return err
+			}
+		}
+		status, header, respBody, err := c.attempt(ctx, ep, body, a)
 		if err != nil {
 			if ctx.Err() != nil {
 				return fmt.Errorf("aliyundrive %s: %w", ep.name, ctx.Err())
@@ -101,9 +124,13 @@ func (c *Client) call(ctx context.Context, ep *endpoint, in, out any) error {
 		}
 		ae := decodeError(ep.name, status, header, respBody)
 		switch {
-		case errors.Is(ae, ErrUnauthorized) && ep.auth && !refreshed:
+		case errors.Is(ae, ErrUnauthorized) && ep.auth != authNone && !refreshed:
 			refreshed = true
-			c.tokens.invalidate(access)
+			c.tokens.invalidate(a.access)
+			continue
+		case errors.Is(ae, ErrShareToken) && ep.share && !renewed:
+			renewed = true
+			c.share.invalidate(a.share)
 			continue
 		case errors.Is(ae, ErrDeviceSession) && ep.session && sessions < 3:
 			sessions++
@@ -135,34 +162,56 @@ func (c *Client) call(ctx context.Context, ep *endpoint, in, out any) error {
 	}
 }
 
+// auth is what one attempt authenticates with.
+type auth struct {
+	access, devID, sig, share string
+}
+
 // attempt is one HTTP exchange, bounded by cfg.Timeout.
-func (c *Client) attempt(ctx context.Context, ep *endpoint, body []byte, access, devID, sig string) (int, http.Header, []byte, error) {
+func (c *core) attempt(ctx context.Context, ep *endpoint, body []byte, a auth) (int, http.Header, []byte, error) {
 	ctx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
 	defer cancel()
-	base := c.cfg.APIURL
-	if ep.host == hostAuth {
-		base = c.cfg.AuthURL
+	var url string
+	switch ep.host {
+	case hostAuth:
+		url = c.cfg.AuthURL + ep.path
+	case hostOpen:
+		url = c.cfg.OpenURL + ep.path
+	case hostBroker:
+		url = c.cfg.OpenTokenURL
+	default:
+		url = c.cfg.APIURL + ep.path
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+ep.path, bytes.NewReader(body))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
 	if err != nil {
 		return 0, nil, nil, err
 	}
 	h := req.Header
 	h.Set("Content-Type", "application/json")
 	h.Set("User-Agent", userAgent)
-	if ep.host == hostAPI {
+	if ep.web {
 		h.Set("Origin", apiOrigin)
 		h.Set("Referer", apiReferer)
-		h.Set("X-Canary", apiCanary)
 		h.Set("X-Request-Id", requestID())
+		if ep.share {
+			h.Set("X-Canary", shareCanary)
+		} else {
+			h.Set("X-Canary", apiCanary)
+		}
 	}
-	if ep.auth {
+	switch ep.auth {
+	case authLegacy:
 		// AList sends a TAB after "Bearer" and the service accepts it (spec §1.3).
-		h.Set("Authorization", "Bearer\t"+access)
+		h.Set("Authorization", "Bearer\t"+a.access)
+	case authOpen:
+		h.Set("Authorization", "Bearer "+a.access)
 	}
 	if ep.signed {
-		h.Set("X-Device-Id", devID)
-		h.Set("X-Signature", sig)
+		h.Set("X-Device-Id", a.devID)
+		h.Set("X-Signature", a.sig)
+	}
+	if ep.share {
+		h.Set("X-Share-Token", a.share)
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {

@@ -33,7 +33,7 @@ func Config(tb testing.TB, fake *alifake.Fake) aliclient.Config {
 
 // Start starts a fake drive with opts and returns it with a client logged in
 // to it; both are closed when the test ends.
-func Start(tb testing.TB, opts alifake.Options, log *slog.Logger) (*alifake.Fake, *aliclient.Client) {
+func Start(tb testing.TB, opts alifake.Options, log *slog.Logger) (*alifake.Fake, aliclient.Drive) {
 	tb.Helper()
 	fake := alifake.New(opts)
 	if err := fake.Start(); err != nil {
