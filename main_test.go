@@ -245,3 +245,20 @@ func TestSignCommand(t *testing.T) {
 		t.Fatalf("sign without a secret: %d %q", code, errb.String())
 	}
 }
+
+func TestDriverConfigErrors(t *testing.T) {
+	f := func(want string, kv ...string) {
+		t.Helper()
+		for i := 0; i+1 < len(kv); i += 2 {
+			t.Setenv(kv[i], kv[i+1])
+		}
+		_, err := loadConfig()
+		if err == nil || !strings.HasPrefix(err.Error(), want+": ") {
+			t.Fatalf("%v: got %v; want an error naming %s", kv, err, want)
+		}
+	}
+	f("ALILINK_OPEN_CLIENT_ID", "ALILINK_DRIVER", "open")
+	f("ALILINK_OPEN_DRIVE_TYPE", "ALILINK_DRIVER", "open", "ALILINK_OPEN_CLIENT_ID", "id", "ALILINK_OPEN_CLIENT_SECRET", "s", "ALILINK_OPEN_DRIVE_TYPE", "photos")
+	f("ALILINK_OPEN_TOKEN_URL", "ALILINK_DRIVER", "open", "ALILINK_OPEN_TOKEN_URL", "not a url", "ALILINK_OPEN_DRIVE_TYPE", "default")
+	f("ALILINK_SHARE_ID", "ALILINK_DRIVER", "share")
+}

@@ -12,9 +12,9 @@ type Config struct {
 	RefreshToken string `env:"REFRESH_TOKEN"`
 	// StateDir holds the rotated refresh token; main fills the default
 	// ($XDG_STATE_HOME/alilink or ./state).
-	StateDir string        `env:"STATE_DIR"`
-	APIURL   string        `env:"API_URL" envDefault:"https://api.alipan.com"`
-	AuthURL  string        `env:"AUTH_URL" envDefault:"https://auth.alipan.com"`
+	StateDir string `env:"STATE_DIR"`
+	APIURL   string `env:"API_URL" envDefault:"https://api.alipan.com"`
+	AuthURL  string `env:"AUTH_URL" envDefault:"https://auth.alipan.com"`
 	// The Open platform (driver open): its base URL (the /oauth/... calls
 	// too), the user's own app, an optional hosted token broker the user
 	// names explicitly, and which of the user's drives to serve.
@@ -28,8 +28,8 @@ type Config struct {
 	SharePwd string `env:"SHARE_PWD"`
 	// PassportURL is the legacy QR login's host (alilink login without Open
 	// platform credentials).
-	PassportURL string `env:"PASSPORT_URL" envDefault:"https://passport.alipan.com"`
-	Timeout  time.Duration `env:"API_TIMEOUT" envDefault:"30s"`
+	PassportURL string        `env:"PASSPORT_URL" envDefault:"https://passport.alipan.com"`
+	Timeout     time.Duration `env:"API_TIMEOUT" envDefault:"30s"`
 	// Per-account request rates (spec §3.4); the drive answers 429 above them.
 	RateList  float64 `env:"RATE_LIST" envDefault:"4"`
 	RateLink  float64 `env:"RATE_LINK" envDefault:"1"`

@@ -22,7 +22,12 @@ func testConfig() resolver.Config {
 
 func start(t *testing.T, opts alifake.Options, cfg resolver.Config) (*alifake.Fake, *resolver.Resolver) {
 	t.Helper()
-	fake, c := aliclienttest.Start(t, opts, nil)
+	return startDriver(t, "drive", opts, cfg)
+}
+
+func startDriver(t *testing.T, driver string, opts alifake.Options, cfg resolver.Config) (*alifake.Fake, *resolver.Resolver) {
+	t.Helper()
+	fake, c := aliclienttest.StartDriver(t, driver, opts, nil)
 	r, err := resolver.New(cfg, c, nil, opts.Now)
 	if err != nil {
 		t.Fatal(err)
@@ -67,7 +72,13 @@ func TestStatWalksOneListingPerLevel(t *testing.T) {
 }
 
 func TestNamesThatNeedEscaping(t *testing.T) {
-	fake, r := start(t, alifake.Options{}, testConfig())
+	for _, driver := range aliclienttest.Drivers {
+		t.Run(driver, func(t *testing.T) { namesThatNeedEscaping(t, driver) })
+	}
+}
+
+func namesThatNeedEscaping(t *testing.T, driver string) {
+	fake, r := startDriver(t, driver, alifake.Options{}, testConfig())
 	names := []string{"/a b/c d.mkv", "/电影/千与千寻.mp4", "/x/#1.mkv", "/x/100%.mkv", "/x/why?.mkv", "/x/a+b&c=d.mkv"}
 	for _, n := range names {
 		fake.AddFile(n, []byte(n))
@@ -109,7 +120,14 @@ func TestNegativeCache(t *testing.T) {
 }
 
 func TestLinkOneCallPerLifetime(t *testing.T) {
-	fake, r := start(t, alifake.Options{}, testConfig())
+	for _, driver := range aliclienttest.Drivers {
+		t.Run(driver, func(t *testing.T) { linkOneCallPerLifetime(t, driver) })
+	}
+}
+
+func linkOneCallPerLifetime(t *testing.T, driver string) {
+	ep := aliclienttest.EndpointsOf(driver)
+	fake, r := startDriver(t, driver, alifake.Options{}, testConfig())
 	fake.AddFile("/hot.mkv", []byte("hot"))
 	fake.AddFile("/cold.mkv", []byte("cold"))
 	warm(t, r)
@@ -123,13 +141,13 @@ func TestLinkOneCallPerLifetime(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if got := fake.Calls("get_download_url"); got != 1 {
+	if got := fake.Calls(ep.Link); got != 1 {
 		t.Fatalf("unexpected link calls for 200 sequential requests; got %d; want 1", got)
 	}
 
 	// 50 concurrent cold requests: one listing, one link.
-	fake.SetLatency("get_download_url", 50*time.Millisecond)
-	lists := fake.Calls("file/list")
+	fake.SetLatency(ep.Link, 50*time.Millisecond)
+	lists := fake.Calls(ep.List)
 	var wg sync.WaitGroup
 	for range 50 {
 		wg.Go(func() {
@@ -143,10 +161,10 @@ func TestLinkOneCallPerLifetime(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	if got := fake.Calls("get_download_url"); got != 2 {
+	if got := fake.Calls(ep.Link); got != 2 {
 		t.Fatalf("unexpected link calls for 50 concurrent cold requests; got %d; want 2 (1 each)", got)
 	}
-	if got := fake.Calls("file/list") - lists; got != 0 {
+	if got := fake.Calls(ep.List) - lists; got != 0 {
 		t.Fatalf("unexpected list calls; got %d; want 0 (root listing cached)", got)
 	}
 }
@@ -154,9 +172,15 @@ func TestLinkOneCallPerLifetime(t *testing.T) {
 // TestLinkMargin: a link is reused until its expiry minus the margin, then
 // fetched anew; no link with less than the margin left is ever returned.
 func TestLinkMargin(t *testing.T) {
+	for _, driver := range aliclienttest.Drivers {
+		t.Run(driver, func(t *testing.T) { linkMargin(t, driver) })
+	}
+}
+
+func linkMargin(t *testing.T, driver string) {
 	clock := aliclienttest.NewClock()
 	cfg := testConfig()
-	fake, r := start(t, alifake.Options{Now: clock.Now, LinkTTL: 10 * time.Minute}, cfg)
+	fake, r := startDriver(t, driver, alifake.Options{Now: clock.Now, LinkTTL: 10 * time.Minute}, cfg)
 	fake.AddFile("/f.mkv", []byte("f"))
 	ctx := context.Background()
 	it, err := r.Stat(ctx, "/f.mkv")
@@ -178,7 +202,7 @@ func TestLinkMargin(t *testing.T) {
 		clock.Advance(30 * time.Second)
 	}
 	// Each link serves 9 of its 10 minutes: 30 minutes need 4 links (0, 9, 18, 27).
-	if got := fake.Calls("get_download_url"); got != 4 || len(urls) != 4 {
+	if got := fake.Calls(aliclienttest.EndpointsOf(driver).Link); got != 4 || len(urls) != 4 {
 		t.Fatalf("unexpected link calls over 30 min; got %d calls, %d urls; want 4", got, len(urls))
 	}
 }
@@ -222,7 +246,13 @@ func TestDropLink(t *testing.T) {
 }
 
 func TestListFolder(t *testing.T) {
-	fake, r := start(t, alifake.Options{PageSize: 9}, testConfig())
+	for _, driver := range aliclienttest.Drivers {
+		t.Run(driver, func(t *testing.T) { listFolder(t, driver) })
+	}
+}
+
+func listFolder(t *testing.T, driver string) {
+	fake, r := startDriver(t, driver, alifake.Options{PageSize: 9}, testConfig())
 	for i := range 100 {
 		fake.AddFile("/big/"+string(rune('A'+i%26))+string(rune('a'+i/26))+".jpg", []byte{byte(i)})
 	}

@@ -16,13 +16,18 @@ import (
 	"github.com/alilink/alilink/streamer"
 )
 
-// proxyEnv is alilink in proxy mode with one file of the given content.
+// proxyEnv is alilink in proxy mode.
 func proxyEnv(t *testing.T, opts alifake.Options, cfg streamer.Config) *testEnv {
+	t.Helper()
+	return proxyEnvFor(t, "drive", opts, cfg)
+}
+
+func proxyEnvFor(t *testing.T, driver string, opts alifake.Options, cfg streamer.Config) *testEnv {
 	t.Helper()
 	if cfg.Mode == "" {
 		cfg.Mode = streamer.ModeProxy
 	}
-	return newEnv(t, opts, cfg)
+	return newEnvFor(t, driver, opts, cfg)
 }
 
 func testContent(n int) []byte {
@@ -36,8 +41,10 @@ func testContent(n int) []byte {
 // TestProxyRangeConformance checks every Range case against what net/http's
 // ServeContent answers for the same bytes and validators (the reference the
 // issue names), except the documented differences.
-func TestProxyRangeConformance(t *testing.T) {
-	env := proxyEnv(t, alifake.Options{}, streamer.Config{})
+func TestProxyRangeConformance(t *testing.T) { forDrivers(t, proxyRangeConformance) }
+
+func proxyRangeConformance(t *testing.T, driver string) {
+	env := proxyEnvFor(t, driver, alifake.Options{}, streamer.Config{})
 	content := testContent(1000)
 	id := env.fake.AddFile("/f.bin", content)
 	mod := time.Date(2024, 5, 6, 7, 8, 9, 0, time.UTC)
@@ -304,9 +311,11 @@ func (e *testEnv) getStreamed(t *testing.T, path string, hdr ...string) (int, in
 
 // TestResumeWhenLinksExpire: a 64 MiB download whose link expires twice
 // while it streams arrives byte-exact.
-func TestResumeWhenLinksExpire(t *testing.T) {
+func TestResumeWhenLinksExpire(t *testing.T) { forDrivers(t, resumeWhenLinksExpire) }
+
+func resumeWhenLinksExpire(t *testing.T, driver string) {
 	const size = 64 << 20
-	env := proxyEnv(t, alifake.Options{LinkTTL: 2 * time.Second}, streamer.Config{})
+	env := proxyEnvFor(t, driver, alifake.Options{LinkTTL: 2 * time.Second}, streamer.Config{})
 	env.fake.AddSynthetic("/big.mkv", size)
 	env.fake.SetCDNCutOnExpiry(true)
 	env.fake.SetCDNThrottle(size / 5) // about 5 s: longer than two link lifetimes
@@ -314,7 +323,7 @@ func TestResumeWhenLinksExpire(t *testing.T) {
 	if status != http.StatusOK || n != size || sum != sha256Of(t, "/big.mkv", size) {
 		t.Fatalf("unexpected download: %d, %d bytes, hash match %v", status, n, sum == sha256Of(t, "/big.mkv", size))
 	}
-	if links := env.fake.Calls("get_download_url"); links < 3 {
+	if links := env.fake.Calls(env.ep().Link); links < 3 {
 		t.Fatalf("the link did not expire twice during the transfer; %d link calls", links)
 	}
 	if !strings.Contains(env.logs.String(), "CDN stream broke; resuming") {
@@ -323,9 +332,11 @@ func TestResumeWhenLinksExpire(t *testing.T) {
 }
 
 // TestResumeWhenConnectionCut: the CDN drops the connection after 5 MiB, twice.
-func TestResumeWhenConnectionCut(t *testing.T) {
+func TestResumeWhenConnectionCut(t *testing.T) { forDrivers(t, resumeWhenConnectionCut) }
+
+func resumeWhenConnectionCut(t *testing.T, driver string) {
 	const size = 64 << 20
-	env := proxyEnv(t, alifake.Options{}, streamer.Config{})
+	env := proxyEnvFor(t, driver, alifake.Options{}, streamer.Config{})
 	env.fake.AddSynthetic("/big.mkv", size)
 	env.fake.CutCDNAfter(5<<20, 2)
 	status, n, sum := env.getStreamed(t, "/big.mkv")
@@ -340,7 +351,7 @@ func TestResumeWhenConnectionCut(t *testing.T) {
 	if status != http.StatusPartialContent || n != 9000000 || sum != [32]byte(want.Sum(nil)) {
 		t.Fatalf("unexpected ranged download after a cut: %d, %d bytes", status, n)
 	}
-	if links := env.fake.Calls("get_download_url"); links != 1 {
+	if links := env.fake.Calls(env.ep().Link); links != 1 {
 		t.Fatalf("a cut connection asked for a new link although the old one was valid; %d link calls", links)
 	}
 }
@@ -394,8 +405,10 @@ func TestChangedFileIsNotSpliced(t *testing.T) {
 
 // TestDisconnectClosesUpstream: a client that goes away mid-stream leaves no
 // CDN connection, no CDN stream and no stream slot behind within 2 s.
-func TestDisconnectClosesUpstream(t *testing.T) {
-	env := proxyEnv(t, alifake.Options{}, streamer.Config{})
+func TestDisconnectClosesUpstream(t *testing.T) { forDrivers(t, disconnectClosesUpstream) }
+
+func disconnectClosesUpstream(t *testing.T, driver string) {
+	env := proxyEnvFor(t, driver, alifake.Options{}, streamer.Config{})
 	env.fake.AddSynthetic("/big.mkv", 32<<20)
 	env.fake.SetCDNThrottle(2 << 20)
 	resp, err := env.client.Get("http://alilink/big.mkv")

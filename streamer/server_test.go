@@ -24,6 +24,7 @@ import (
 // testEnv is alilink in front of the fake drive, served over an in-memory
 // listener, with a net/http client that does not follow redirects.
 type testEnv struct {
+	driver string
 	fake   *alifake.Fake
 	srv    *streamer.Server
 	client *http.Client // to alilink (in memory)
@@ -33,19 +34,32 @@ type testEnv struct {
 
 func newEnv(t *testing.T, opts alifake.Options, scfg streamer.Config) *testEnv {
 	t.Helper()
+	return newEnvFor(t, "drive", opts, scfg)
+}
+
+// newEnvFor is alilink with the given driver in front of a new fake drive.
+func newEnvFor(t *testing.T, driver string, opts alifake.Options, scfg streamer.Config) *testEnv {
+	t.Helper()
 	fake := alifake.New(opts)
 	if err := fake.Start(); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(fake.Close)
-	return envOn(t, fake, opts, scfg)
+	return envOn(t, driver, fake, opts, scfg)
+}
+
+// forDrivers runs a test once per driver.
+func forDrivers(t *testing.T, test func(t *testing.T, driver string)) {
+	for _, driver := range aliclienttest.Drivers {
+		t.Run(driver, func(t *testing.T) { test(t, driver) })
+	}
 }
 
 // envOn is another alilink, with its own client, on an existing fake drive.
-func envOn(t *testing.T, fake *alifake.Fake, opts alifake.Options, scfg streamer.Config) *testEnv {
+func envOn(t *testing.T, driver string, fake *alifake.Fake, opts alifake.Options, scfg streamer.Config) *testEnv {
 	t.Helper()
 	log, logs := aliclienttest.Logger()
-	c, err := aliclient.New(aliclienttest.Config(t, fake), aliclient.Deps{Logger: log, Now: opts.Now})
+	c, err := aliclient.New(aliclienttest.ConfigFor(t, fake, driver), aliclient.Deps{Logger: log, Now: opts.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,6 +113,7 @@ func envOn(t *testing.T, fake *alifake.Fake, opts alifake.Options, scfg streamer
 	tr := &http.Transport{DialContext: func(context.Context, string, string) (net.Conn, error) { return ln.Dial() }}
 	t.Cleanup(tr.CloseIdleConnections)
 	env := &testEnv{
+		driver: driver,
 		fake:   fake,
 		srv:    srv,
 		client: &http.Client{Transport: tr, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }},
@@ -125,15 +140,22 @@ func (e *testEnv) do(t *testing.T, method, rawPath string, hdr ...string) respon
 	return send(t, e.client, req, hdr)
 }
 
-// follow fetches a Location from the fake CDN, as a player would.
+// follow fetches a Location from the fake CDN, as a player would (one that
+// can send the Referer a bound link needs: share links are bound).
 func (e *testEnv) follow(t *testing.T, location string, hdr ...string) response {
 	t.Helper()
 	req, err := http.NewRequest(http.MethodGet, location, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
+	if strings.Contains(location, "x-oss-additional-headers=referer") {
+		req.Header.Set("Referer", "https://www.alipan.com/")
+	}
 	return send(t, e.cdn, req, hdr)
 }
+
+// ep names the env's driver's calls in the fake's counters.
+func (e *testEnv) ep() aliclienttest.Endpoints { return aliclienttest.EndpointsOf(e.driver) }
 
 // send sets the header pairs in hdr, does the request and reads the whole body.
 func send(t *testing.T, c *http.Client, req *http.Request, hdr []string) response {
@@ -162,8 +184,10 @@ func (e *testEnv) assertNoSecrets(t *testing.T, what, s string) {
 	}
 }
 
-func TestRedirect(t *testing.T) {
-	env := newEnv(t, alifake.Options{}, streamer.Config{})
+func TestRedirect(t *testing.T) { forDrivers(t, redirect) }
+
+func redirect(t *testing.T, driver string) {
+	env := newEnvFor(t, driver, alifake.Options{}, streamer.Config{})
 	names := []string{"/Movies/Film.mkv", "/Movies/a b.mkv", "/电影/千与千寻.mp4", "/x/#1.mkv", "/x/100%.mkv", "/x/why?.mkv", "/x/a+b&c=d;e.mkv"}
 	for _, n := range names {
 		env.fake.AddFile(n, []byte("content of "+n))
@@ -193,8 +217,10 @@ func TestRedirect(t *testing.T) {
 	env.assertNoSecrets(t, "the log", env.logs.String())
 }
 
-func TestOneLinkCallPerFile(t *testing.T) {
-	env := newEnv(t, alifake.Options{}, streamer.Config{})
+func TestOneLinkCallPerFile(t *testing.T) { forDrivers(t, oneLinkCallPerFile) }
+
+func oneLinkCallPerFile(t *testing.T, driver string) {
+	env := newEnvFor(t, driver, alifake.Options{}, streamer.Config{})
 	env.fake.AddFile("/hot.mkv", []byte("hot"))
 	env.fake.AddFile("/cold.mkv", []byte("cold"))
 	for range 200 {
@@ -202,10 +228,10 @@ func TestOneLinkCallPerFile(t *testing.T) {
 			t.Fatalf("unexpected status %d", r.status)
 		}
 	}
-	if got := env.fake.Calls("get_download_url"); got != 1 {
+	if got := env.fake.Calls(env.ep().Link); got != 1 {
 		t.Fatalf("unexpected link calls for 200 sequential GETs; got %d; want 1", got)
 	}
-	env.fake.SetLatency("get_download_url", 100*time.Millisecond)
+	env.fake.SetLatency(env.ep().Link, 100*time.Millisecond)
 	var wg sync.WaitGroup
 	for range 50 {
 		wg.Go(func() {
@@ -215,13 +241,15 @@ func TestOneLinkCallPerFile(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	if got := env.fake.Calls("get_download_url"); got != 2 {
+	if got := env.fake.Calls(env.ep().Link); got != 2 {
 		t.Fatalf("unexpected link calls after 50 concurrent cold GETs; got %d; want 2", got)
 	}
 }
 
-func TestFolderListing(t *testing.T) {
-	env := newEnv(t, alifake.Options{PageSize: 7}, streamer.Config{})
+func TestFolderListing(t *testing.T) { forDrivers(t, folderListing) }
+
+func folderListing(t *testing.T, driver string) {
+	env := newEnvFor(t, driver, alifake.Options{PageSize: 7}, streamer.Config{})
 	for i := range 150 {
 		env.fake.AddFile(fmt.Sprintf("/Photos/IMG %03d #.jpg", i), []byte("x"))
 	}
@@ -297,8 +325,10 @@ func TestRateLimitedGives503(t *testing.T) {
 	}
 }
 
-func TestDeadTokenGives502AndUnready(t *testing.T) {
-	env := newEnv(t, alifake.Options{}, streamer.Config{})
+func TestDeadTokenGives502AndUnready(t *testing.T) { forDrivers(t, deadTokenGives502AndUnready) }
+
+func deadTokenGives502AndUnready(t *testing.T, driver string) {
+	env := newEnvFor(t, driver, alifake.Options{}, streamer.Config{})
 	env.fake.AddFile("/a.mkv", []byte("a"))
 	env.do(t, http.MethodGet, "/")
 	env.fake.RevokeRefreshTokens()
@@ -327,4 +357,76 @@ func TestDriveFailureGives502(t *testing.T) {
 	if r.status != http.StatusBadGateway || strings.Contains(r.body, "secret-ish") {
 		t.Fatalf("unexpected answer to a failing drive; got %d %q", r.status, r.body)
 	}
+}
+
+// TestOpenBurst: 30 cold files at once on the open driver, with the drive's
+// real quotas on both sides. Every answer is a 302 or a 503 with Retry-After,
+// and the drive never sees more than its quota in any second.
+func TestOpenBurst(t *testing.T) {
+	fake := alifake.New(alifake.Options{})
+	if err := fake.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(fake.Close)
+	fake.SetOpenRateLimits()
+	for i := range 30 {
+		fake.AddFile(fmt.Sprintf("/Burst/f%02d.mkv", i), []byte{byte(i)})
+	}
+	cfg := aliclienttest.ConfigFor(t, fake, "open")
+	cfg.RateList, cfg.RateLink, cfg.RateOther = 4, 1, 15 // the defaults: the drive's quotas
+	c, err := aliclient.New(cfg, aliclient.Deps{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rcfg := resolver.DefaultConfig()
+	rcfg.ResolveTimeout = 3 * time.Second
+	res, err := resolver.New(rcfg, c, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	scfg := streamer.DefaultConfig()
+	scfg.Mode = streamer.ModeRedirect
+	srv, err := streamer.New(scfg, res, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.Close)
+	env := &testEnv{driver: "open", fake: fake, srv: srv}
+	base := serveTCP(t, env)
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	t.Cleanup(client.CloseIdleConnections)
+
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	counts := map[int]int{}
+	for i := range 30 {
+		wg.Go(func() {
+			resp, err := client.Get(fmt.Sprintf("%s/Burst/f%02d.mkv", base, i))
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			resp.Body.Close()
+			mu.Lock()
+			counts[resp.StatusCode]++
+			mu.Unlock()
+			if resp.StatusCode == http.StatusServiceUnavailable && resp.Header.Get("Retry-After") == "" {
+				t.Errorf("a 503 without Retry-After")
+			}
+		})
+	}
+	wg.Wait()
+	if counts[http.StatusFound] == 0 || counts[http.StatusFound]+counts[http.StatusServiceUnavailable] != 30 {
+		t.Fatalf("unexpected answers to a burst: %v; want only 302 and 503", counts)
+	}
+	quota := map[string]int{"open/download_url": 1, "open/list": 4, "open/drive_info": 15}
+	for ep, q := range quota {
+		if got := fake.MaxPerSecond(ep); got > q {
+			t.Fatalf("the drive saw %d %s calls in one second; quota %d", got, ep, q)
+		}
+		if got := fake.Rejected(ep); got != 0 {
+			t.Fatalf("the drive refused %d %s calls with 429", got, ep)
+		}
+	}
+	t.Logf("burst of 30 cold files: %v", counts)
 }

@@ -189,9 +189,9 @@ func TestRewriteTwoInstances(t *testing.T) {
 	t.Cleanup(fake.Close)
 	content := testContent(200_000)
 	fake.AddFile("/Movies/Film #1 (2024).mkv", content)
-	edge := envOn(t, fake, alifake.Options{}, streamer.Config{Mode: streamer.ModeProxy, SignSecret: testSecret})
+	edge := envOn(t, "drive", fake, alifake.Options{}, streamer.Config{Mode: streamer.ModeProxy, SignSecret: testSecret})
 	edgeURL := serveTCP(t, edge)
-	front := envOn(t, fake, alifake.Options{}, streamer.Config{Mode: streamer.ModeRewrite, SignSecret: "test-secret-one",
+	front := envOn(t, "drive", fake, alifake.Options{}, streamer.Config{Mode: streamer.ModeRewrite, SignSecret: "test-secret-one",
 		ProxyURL: edgeURL + "/", RewriteTTL: 10 * time.Minute})
 	s := sign.New(testSecret)
 	p := "/Movies/Film #1 (2024).mkv"
