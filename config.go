@@ -28,6 +28,9 @@ type Config struct {
 	LogLevel        string        `env:"LOG_LEVEL" envDefault:"info"`
 	LogFormat       string        `env:"LOG_FORMAT" envDefault:"text"`
 	ShutdownTimeout time.Duration `env:"SHUTDOWN_TIMEOUT" envDefault:"30s"`
+	// DrainDelay keeps serving new requests this long after SIGTERM, with
+	// readiness already failing, so that load balancers can take the replica out.
+	DrainDelay time.Duration `env:"DRAIN_DELAY" envDefault:"0s"`
 	// Public allows a non-loopback listen address without a sign secret.
 	Public bool `env:"PUBLIC" envDefault:"false"`
 
@@ -63,6 +66,9 @@ func (c *Config) Validate() error {
 	}
 	if c.ShutdownTimeout <= 0 {
 		return errors.New("ALILINK_SHUTDOWN_TIMEOUT: must be positive")
+	}
+	if c.DrainDelay < 0 {
+		return errors.New("ALILINK_DRAIN_DELAY: negative")
 	}
 	if !c.Public && !sign.New(c.Streamer.SignSecret).Enabled() && !isLoopback(c.Listen) {
 		return fmt.Errorf("ALILINK_LISTEN: %s is reachable from other machines and no ALILINK_SIGN_SECRET is set, "+

@@ -8,6 +8,8 @@ import (
 	"os"
 	"strings"
 
+	"github.com/VictoriaMetrics/metrics"
+
 	"github.com/alilink/alilink/aliclient"
 	"github.com/alilink/alilink/aliclient/alifake"
 	"github.com/alilink/alilink/resolver"
@@ -57,11 +59,12 @@ func demoCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	log := newLogger(cfg, stderr)
-	drive, err := aliclient.New(cfg.Client, aliclient.Deps{Logger: log})
+	obs := newObserver(metrics.NewSet())
+	drive, err := aliclient.New(cfg.Client, aliclient.Deps{Logger: log, Observer: obs})
 	if err != nil {
 		return err
 	}
-	return serve(ctx, cfg, drive, log, func(addr string) {
+	return serve(ctx, cfg, drive, log, obs, func(addr string) {
 		base := "http://" + addr
 		u := func(p string) string { return "'" + base + resolver.EscapePath(p) + "'" }
 		fmt.Fprintf(stdout, "\nalilink demo: a fake drive at %s, alilink at %s (Ctrl-C stops both)\n\n", fake.APIURL(), base)

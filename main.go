@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/VictoriaMetrics/metrics"
+
 	"github.com/alilink/alilink/aliclient"
 	"github.com/alilink/alilink/resolver"
 	"github.com/alilink/alilink/streamer"
@@ -77,36 +79,38 @@ func serveCmd(ctx context.Context, args []string, stderr io.Writer) error {
 	if len(args) > 0 {
 		return fmt.Errorf("serve takes no arguments (configuration is in ALILINK_* variables)")
 	}
-	cfg, drive, log, err := openDrive(stderr)
+	cfg, drive, log, obs, err := openDrive(stderr)
 	if err != nil {
 		return err
 	}
-	return serve(ctx, cfg, drive, log, nil)
+	return serve(ctx, cfg, drive, log, obs, nil)
 }
 
-// openDrive loads the configuration and logs in to the configured drive.
-func openDrive(stderr io.Writer) (Config, aliclient.Drive, *slog.Logger, error) {
+// openDrive loads the configuration and logs in to the configured drive, with
+// the metrics observer the client reports to.
+func openDrive(stderr io.Writer) (Config, aliclient.Drive, *slog.Logger, *observer, error) {
 	cfg, err := loadConfig()
 	if err != nil {
-		return cfg, nil, nil, err
+		return cfg, nil, nil, nil, err
 	}
 	log := newLogger(cfg, stderr)
-	drive, err := aliclient.New(cfg.Client, aliclient.Deps{Logger: log})
+	obs := newObserver(metrics.NewSet())
+	drive, err := aliclient.New(cfg.Client, aliclient.Deps{Logger: log, Observer: obs})
 	if err != nil {
-		return cfg, nil, nil, err
+		return cfg, nil, nil, nil, err
 	}
-	return cfg, drive, log, nil
+	return cfg, drive, log, obs, nil
 }
 
 // serve wires resolver and streamer in front of a drive and runs until ctx ends
 // (SIGINT or SIGTERM), then shuts down within the configured time. ready, if
 // set, is told the listening address.
-func serve(ctx context.Context, cfg Config, drive aliclient.Drive, log *slog.Logger, ready func(addr string)) error {
-	res, err := resolver.New(cfg.Resolver, drive, log, nil)
+func serve(ctx context.Context, cfg Config, drive aliclient.Drive, log *slog.Logger, obs *observer, ready func(addr string)) error {
+	res, err := resolver.NewWith(cfg.Resolver, drive, resolver.Deps{Log: log, Observer: obs})
 	if err != nil {
 		return err
 	}
-	srv, err := streamer.New(cfg.Streamer, res, log)
+	srv, err := streamer.NewWith(cfg.Streamer, res, streamer.Deps{Log: log, Metrics: obs.set})
 	if err != nil {
 		return err
 	}
@@ -128,13 +132,26 @@ func serve(ctx context.Context, cfg Config, drive aliclient.Drive, log *slog.Log
 	case err := <-errc:
 		return err
 	case <-ctx.Done():
-		log.Info("shutting down")
+	}
+	// Drain: readiness fails at once so that load balancers stop sending; new
+	// requests are still served for ALILINK_DRAIN_DELAY (while they notice),
+	// then the listener closes and in-flight streams get up to
+	// ALILINK_SHUTDOWN_TIMEOUT to finish.
+	srv.Drain()
+	log.Info("draining", "delay", cfg.DrainDelay.String(), "timeout", cfg.ShutdownTimeout.String())
+	if cfg.DrainDelay > 0 {
+		time.Sleep(cfg.DrainDelay)
 	}
 	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancel()
-	if err := hs.ShutdownWithContext(sctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+	err = hs.ShutdownWithContext(sctx)
+	switch {
+	case errors.Is(err, context.DeadlineExceeded):
+		log.Warn("shutdown timeout reached; cutting the streams still running", "active", srv.ActiveStreams())
+	case err != nil:
 		return err
 	}
+	log.Info("stopped")
 	return nil
 }
 

@@ -46,7 +46,7 @@ func strmCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return fmt.Errorf("--path: %w", err)
 	}
-	cfg, drive, log, err := openDrive(stderr)
+	cfg, drive, log, _, err := openDrive(stderr)
 	if err != nil {
 		return err
 	}

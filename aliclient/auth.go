@@ -29,8 +29,9 @@ type tokens struct {
 	access   string
 	expires  time.Time
 	lifetime time.Duration
-	dead     error // the refresh token was refused: permanent until restart
-	saveErr  error // the last rotation could not be saved
+	dead     error  // the refresh token was refused: permanent until restart
+	saveErr  error  // the last rotation could not be saved
+	rejected string // an access token the drive refused: never adopt it again
 
 	flight singleflight.Group
 }
@@ -91,6 +92,9 @@ func (t *tokens) accessToken(ctx context.Context) (string, error) {
 // doRefresh trades the refresh token for a new pair. It runs detached from any
 // request so that a client hanging up cannot lose the rotated token.
 func (t *tokens) doRefresh() (string, error) {
+	if t.c.shared != nil {
+		return t.refreshShared()
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*t.c.cfg.Timeout)
 	defer cancel()
 	t.mu.Lock()
@@ -99,6 +103,7 @@ func (t *tokens) doRefresh() (string, error) {
 
 	resp, err := t.refresh(ctx, rt)
 	if err != nil {
+		t.c.obs.TokenRefreshed(time.Time{}, err)
 		if errors.Is(err, ErrTokenDead) {
 			t.mu.Lock()
 			t.dead = err
@@ -120,13 +125,15 @@ func (t *tokens) doRefresh() (string, error) {
 	if lifetime <= 0 {
 		lifetime = 2 * time.Hour
 	}
+	issued := t.c.now()
 	t.mu.Lock()
 	t.current = resp.RefreshToken
 	t.access = resp.AccessToken
 	t.lifetime = lifetime
-	t.expires = t.c.now().Add(lifetime)
+	t.expires = issued.Add(lifetime)
 	t.saveErr = saveErr
 	t.mu.Unlock()
+	t.c.obs.TokenRefreshed(issued, nil)
 	if saveErr != nil {
 		t.c.log.Error("COULD NOT SAVE THE ROTATED REFRESH TOKEN: serving on with it in memory, but a restart will need a new token",
 			"state", t.store.Path(), "err", saveErr)
@@ -143,7 +150,123 @@ func (t *tokens) invalidate(access string) {
 	if t.access == access {
 		t.access = ""
 	}
+	t.rejected = access
 	t.mu.Unlock()
+}
+
+// refreshShared is doRefresh when replicas share the token (SharedTokens):
+// adopt a fresh pair another replica stored; else take the lock, look again,
+// refresh with the shared refresh token and store the rotated pair before
+// anyone uses it; while another replica holds the lock, wait for its pair.
+// When the shared state is unreachable nothing is refreshed: the caller keeps
+// its still-valid token, or fails.
+func (t *tokens) refreshShared() (string, error) {
+	sh := t.c.shared
+	ctx, cancel := context.WithTimeout(context.Background(), t.c.sharedLease+2*t.c.cfg.Timeout)
+	defer cancel()
+	st, ok, err := sh.Load(ctx)
+	if err != nil {
+		return "", fmt.Errorf("%w: %v", ErrSharedDown, err)
+	}
+	if !ok || st.Refresh == "" {
+		t.mu.Lock()
+		rt := t.current
+		t.mu.Unlock()
+		if st, err = sh.Seed(ctx, rt, t.store.Seed()); err != nil {
+			return "", fmt.Errorf("%w: %v", ErrSharedDown, err)
+		}
+	}
+	for {
+		if tok, done, err := t.adoptShared(st); done {
+			return tok, err
+		}
+		release, got, err := sh.Lock(ctx, t.c.sharedLease)
+		if err != nil {
+			return "", fmt.Errorf("%w: %v", ErrSharedDown, err)
+		}
+		if got {
+			return t.refreshLocked(ctx, release)
+		}
+		// Another replica is refreshing: its pair will appear, or its lease end.
+		if !sleep(ctx, 100*time.Millisecond) {
+			return "", fmt.Errorf("refresh access token: waiting for another replica: %w", ctx.Err())
+		}
+		if st, _, err = sh.Load(ctx); err != nil {
+			return "", fmt.Errorf("%w: %v", ErrSharedDown, err)
+		}
+	}
+}
+
+// adoptShared uses the shared state if it holds a usable token, or a dead mark.
+func (t *tokens) adoptShared(st SharedToken) (string, bool, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if st.Dead {
+		t.dead = errorf(ErrTokenDead, "refresh access token: another replica found the refresh token dead")
+		t.access = ""
+		return "", true, t.dead
+	}
+	now := t.c.now()
+	life := st.Expires.Sub(st.Issued)
+	if st.Access == "" || st.Access == t.rejected || !now.Before(st.Expires.Add(-refreshAhead(life))) {
+		return "", false, nil
+	}
+	t.current, t.access, t.expires, t.lifetime = st.Refresh, st.Access, st.Expires, life
+	return st.Access, true, nil
+}
+
+// refreshLocked refreshes with the lock held: look once more (another replica
+// may have finished just before), then rotate, store, adopt.
+func (t *tokens) refreshLocked(ctx context.Context, release func()) (string, error) {
+	defer release()
+	sh := t.c.shared
+	st, _, err := sh.Load(ctx)
+	if err != nil {
+		return "", fmt.Errorf("%w: %v", ErrSharedDown, err)
+	}
+	if tok, done, err := t.adoptShared(st); done {
+		return tok, err
+	}
+	resp, err := t.refresh(ctx, st.Refresh)
+	if err != nil {
+		t.c.obs.TokenRefreshed(time.Time{}, err)
+		if errors.Is(err, ErrTokenDead) {
+			st.Dead, st.Access = true, ""
+			_ = sh.Store(ctx, st)
+			_, _, derr := t.adoptShared(st)
+			t.c.log.Error("the drive rejected the refresh token; get a new one (alilink login) and set ALILINK_REFRESH_TOKEN", "err", err)
+			return "", derr
+		}
+		return "", fmt.Errorf("refresh access token: %w", err)
+	}
+	if resp.AccessToken == "" || resp.RefreshToken == "" {
+		return "", errorf(ErrUpstream, "refresh access token: the answer has no tokens")
+	}
+	issued := t.c.now()
+	lifetime := time.Duration(resp.ExpiresIn) * time.Second
+	if lifetime <= 0 {
+		lifetime = 2 * time.Hour
+	}
+	next := SharedToken{Refresh: resp.RefreshToken, Access: resp.AccessToken, Issued: issued, Expires: issued.Add(lifetime)}
+	// Shared first (the other replicas read it), then the local file as a
+	// backup for a restart while the shared state is gone.
+	shareErr := sh.Store(ctx, next)
+	saveErr := t.store.Save(resp.RefreshToken)
+	t.mu.Lock()
+	t.current, t.access, t.expires, t.lifetime = next.Refresh, next.Access, next.Expires, lifetime
+	t.saveErr = saveErr
+	if shareErr != nil {
+		t.saveErr = fmt.Errorf("shared state: %w", shareErr)
+	}
+	t.mu.Unlock()
+	t.c.obs.TokenRefreshed(issued, nil)
+	if shareErr != nil {
+		t.c.log.Error("COULD NOT STORE THE ROTATED REFRESH TOKEN IN THE SHARED STATE: the other replicas hold a spent one",
+			"err", shareErr)
+	} else {
+		t.c.log.Info("access token refreshed for all replicas", "expires_in", lifetime.String())
+	}
+	return resp.AccessToken, nil
 }
 
 func (t *tokens) currentRefresh() string {

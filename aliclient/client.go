@@ -47,6 +47,14 @@ type Deps struct {
 	// Store keeps the rotated refresh token; nil means a file in cfg.StateDir
 	// (TokenFile names it).
 	Store *tokenstore.Store
+	// Observer is told about calls, waits and refreshes; nil means nobody.
+	Observer Observer
+	// Shared, when set, is the token state replicas share; Limiter counts the
+	// account's calls across them; SharedLease is how long a replica may hold
+	// the refresh lock (0: 15 s).
+	Shared      SharedTokens
+	Limiter     SharedLimiter
+	SharedLease time.Duration
 }
 
 // New builds the driver cfg.Driver names. It fails when there is no refresh
@@ -78,6 +86,7 @@ type core struct {
 	log    *slog.Logger
 	http   *http.Client
 	now    func() time.Time
+	obs    Observer
 	limits limits
 	tokens *tokens
 	// dev and createSession are the legacy device session (drive driver only).
@@ -85,6 +94,9 @@ type core struct {
 	createSession func(ctx context.Context, seenGen uint64) error
 	// share is the share token (share driver only).
 	share *shareTokens
+	// shared and sharedLimits coordinate with other replicas (optional).
+	shared      SharedTokens
+	sharedLease time.Duration
 }
 
 // newCore fills the defaults of deps and loads the refresh token to start from.
@@ -101,10 +113,18 @@ func newCore(cfg Config, deps Deps) (*core, string, *tokenstore.Store, error) {
 	if deps.Store == nil {
 		deps.Store = tokenstore.New(cfg.StateDir, TokenFile(cfg.Driver))
 	}
+	if deps.Observer == nil {
+		deps.Observer = nopObserver{}
+	}
 	for _, u := range []*string{&cfg.APIURL, &cfg.AuthURL, &cfg.OpenURL} {
 		*u = strings.TrimRight(*u, "/")
 	}
-	c := &core{cfg: cfg, log: deps.Logger, http: deps.HTTP, now: deps.Now, limits: newLimits(cfg)}
+	if deps.SharedLease <= 0 {
+		deps.SharedLease = defaultSharedLease
+	}
+	c := &core{cfg: cfg, log: deps.Logger, http: deps.HTTP, now: deps.Now, obs: deps.Observer, limits: newLimits(cfg),
+		shared: deps.Shared, sharedLease: deps.SharedLease}
+	c.limits.shared = deps.Limiter
 	rt, fromState, err := deps.Store.Load(cfg.RefreshToken)
 	if errors.Is(err, tokenstore.ErrEmpty) {
 		return nil, "", nil, fmt.Errorf("ALILINK_REFRESH_TOKEN: not set and no saved token in %s (get one with `alilink login`): %w", cfg.StateDir, ErrNoToken)
@@ -146,6 +166,11 @@ func (c *core) health(ctx context.Context) Health {
 	}
 	if err := c.tokens.stateError(); err != nil {
 		h.Problems = append(h.Problems, "the rotated refresh token could not be saved ("+err.Error()+"); it lives only in memory and a restart will need a new token")
+	}
+	if c.shared != nil {
+		if err := c.shared.Ping(ctx); err != nil {
+			h.Problems = append(h.Problems, "the shared state (Redis) is unreachable: serving with the tokens and links at hand, refreshing nothing")
+		}
 	}
 	if c.share != nil {
 		if _, err := c.share.get(ctx); err != nil {

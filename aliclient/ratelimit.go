@@ -22,6 +22,10 @@ const (
 // answers 429 only when someone else shares the account.
 type limits struct {
 	list, link, other *rate.Limiter
+	// shared, when set, counts the account's calls across replicas; the local
+	// buckets stand in while it is unreachable.
+	shared               SharedLimiter
+	rList, rLink, rOther float64
 }
 
 // governed is the share of a quota the buckets use: calls spaced at exactly
@@ -34,23 +38,31 @@ func newLimits(cfg Config) limits {
 		list:  rate.NewLimiter(rate.Limit(cfg.RateList*governed), 1),
 		link:  rate.NewLimiter(rate.Limit(cfg.RateLink*governed), 1),
 		other: rate.NewLimiter(rate.Limit(cfg.RateOther*governed), 1),
+		rList: cfg.RateList * governed, rLink: cfg.RateLink * governed, rOther: cfg.RateOther * governed,
 	}
 }
 
 // wait takes a token for the call, or fails at once with ErrRateLimited (and
 // the wait that would have been needed) when the caller's deadline comes first,
 // so that the server can answer 503 with Retry-After instead of hanging.
-func (l *limits) wait(ctx context.Context, ep *endpoint) error {
+func (l *limits) wait(ctx context.Context, ep *endpoint, obs Observer) error {
 	var lim *rate.Limiter
+	var class string
+	var perSecond float64
 	switch ep.class {
 	case classList:
-		lim = l.list
+		lim, class, perSecond = l.list, "list", l.rList
 	case classLink:
-		lim = l.link
+		lim, class, perSecond = l.link, "link", l.rLink
 	case classOther:
-		lim = l.other
+		lim, class, perSecond = l.other, "other", l.rOther
 	default:
 		return nil
+	}
+	if l.shared != nil {
+		if err, ok := l.waitShared(ctx, ep, class, perSecond, obs); ok {
+			return err
+		}
 	}
 	r := lim.Reserve()
 	d := r.Delay()
@@ -59,9 +71,11 @@ func (l *limits) wait(ctx context.Context, ep *endpoint) error {
 	}
 	if !fitsDeadline(ctx, d) {
 		r.Cancel()
+		obs.Waited(ep.name, "refused", d)
 		return &APIError{Endpoint: ep.name, Code: "LocalRateLimit",
 			Message: "this account's request budget is spent for now", RetryAfter: d, kind: ErrRateLimited}
 	}
+	obs.Waited(ep.name, "governor", d)
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
@@ -70,5 +84,31 @@ func (l *limits) wait(ctx context.Context, ep *endpoint) error {
 	case <-ctx.Done():
 		r.Cancel()
 		return ctx.Err()
+	}
+}
+
+// waitShared takes a call from the replicas' common bucket; ok is false when
+// the shared state is unreachable and the local bucket must decide.
+func (l *limits) waitShared(ctx context.Context, ep *endpoint, class string, perSecond float64, obs Observer) (error, bool) {
+	for {
+		d, err := l.shared.Take(ctx, class, perSecond)
+		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err(), true
+			}
+			return nil, false
+		}
+		if d <= 0 {
+			return nil, true
+		}
+		if !fitsDeadline(ctx, d) {
+			obs.Waited(ep.name, "refused", d)
+			return &APIError{Endpoint: ep.name, Code: "LocalRateLimit",
+				Message: "this account's request budget is spent for now", RetryAfter: d, kind: ErrRateLimited}, true
+		}
+		obs.Waited(ep.name, "governor", d)
+		if !sleep(ctx, d) {
+			return ctx.Err(), true
+		}
 	}
 }

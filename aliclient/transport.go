@@ -11,6 +11,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
+	"strconv"
 	"time"
 )
 
@@ -84,7 +85,7 @@ func (c *core) call(ctx context.Context, ep *endpoint, in, out any) error {
 	}
 	refreshed, renewed, sessions, retries := false, false, 0, 0
 	for {
-		if err := c.limits.wait(ctx, ep); err != nil {
+		if err := c.limits.wait(ctx, ep, c.obs); err != nil {
 			return err
 		}
 		var a auth
@@ -102,7 +103,9 @@ func (c *core) call(ctx context.Context, ep *endpoint, in, out any) error {
 				return err
 			}
 		}
+		began := time.Now()
 		status, header, respBody, err := c.attempt(ctx, ep, body, a)
+		c.obs.APICall(ep.name, callResult(status, respBody, err), time.Since(began))
 		if err != nil {
 			if ctx.Err() != nil {
 				return fmt.Errorf("aliyundrive %s: %w", ep.name, ctx.Err())
@@ -143,9 +146,14 @@ func (c *core) call(ctx context.Context, ep *endpoint, in, out any) error {
 			if wait <= 0 {
 				wait = backoff(retries)
 			}
-			if retries < c.cfg.MaxRetries && fitsDeadline(ctx, wait) && sleep(ctx, wait) {
-				retries++
-				continue
+			if retries < c.cfg.MaxRetries && fitsDeadline(ctx, wait) {
+				c.obs.Waited(ep.name, "429", wait)
+				if sleep(ctx, wait) {
+					retries++
+					continue
+				}
+			} else {
+				c.obs.Waited(ep.name, "refused", wait)
 			}
 			ae.RetryAfter = wait
 			return ae
@@ -160,6 +168,22 @@ func (c *core) call(ctx context.Context, ep *endpoint, in, out any) error {
 		}
 		return ae
 	}
+}
+
+// callResult names an exchange's outcome for the observer: "ok", the drive's
+// error code, "HTTP <status>" without one, or "transport".
+func callResult(status int, body []byte, err error) string {
+	switch {
+	case err != nil:
+		return "transport"
+	case status >= 200 && status < 300:
+		return "ok"
+	}
+	var eb errorBody
+	if json.Unmarshal(body, &eb) == nil && eb.Code != "" && len(eb.Code) <= 64 {
+		return eb.Code
+	}
+	return "HTTP " + strconv.Itoa(status)
 }
 
 // auth is what one attempt authenticates with.

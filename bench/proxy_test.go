@@ -24,12 +24,17 @@ func proxyClient(b *testing.B) *fasthttp.HostClient {
 	return serveInMemory(b, newServer(b, streamer.ModeProxy, "/film.mkv", content), true)
 }
 
-// get fetches one response and discards its body, returning its length.
+// get fetches the film, or a range of it, and discards the body.
 func get(client *fasthttp.HostClient, rng string) (int64, error) {
+	return getPath(client, "/film.mkv", rng)
+}
+
+// getPath fetches one response and discards its body, returning its length.
+func getPath(client *fasthttp.HostClient, path, rng string) (int64, error) {
 	req, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
 	defer fasthttp.ReleaseRequest(req)
 	defer fasthttp.ReleaseResponse(resp)
-	req.SetRequestURI("http://alilink/film.mkv")
+	req.SetRequestURI("http://alilink" + path)
 	if rng != "" {
 		req.Header.Set("Range", rng)
 	}

@@ -19,7 +19,7 @@ const hotPath = "/Movies/Big Buck Bunny (2008).mkv"
 
 // newServer is alilink in the given mode in front of the fake drive holding
 // one file, its path and link cached by a first resolution.
-func newServer(b *testing.B, mode, path string, content []byte) *streamer.Server {
+func newServer(b testing.TB, mode, path string, content []byte) *streamer.Server {
 	b.Helper()
 	fake, c := aliclienttest.Start(b, alifake.Options{}, nil)
 	fake.AddFile(path, content)
@@ -33,8 +33,10 @@ func newServer(b *testing.B, mode, path string, content []byte) *streamer.Server
 	if _, _, err := res.Resolve(context.Background(), path); err != nil {
 		b.Fatal(err)
 	}
-	srv, err := streamer.New(streamer.Config{Mode: mode, ReadyTimeout: time.Second,
-		StreamIdleTimeout: 10 * time.Second, ResumeAttempts: 5}, res, nil)
+	cfg := streamer.DefaultConfig()
+	cfg.Mode = mode
+	cfg.AccessLog = false // as nginx's peers run with access_log off
+	srv, err := streamer.New(cfg, res, nil)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -44,7 +46,7 @@ func newServer(b *testing.B, mode, path string, content []byte) *streamer.Server
 
 // serveInMemory serves srv over fasthttp's in-memory listener and returns a
 // client for it.
-func serveInMemory(b *testing.B, srv *streamer.Server, stream bool) *fasthttp.HostClient {
+func serveInMemory(b testing.TB, srv *streamer.Server, stream bool) *fasthttp.HostClient {
 	b.Helper()
 	ln := fasthttputil.NewInmemoryListener()
 	hs := srv.HTTPServer()
@@ -102,4 +104,15 @@ func BenchmarkRedirectEndToEnd(b *testing.B) {
 			}
 		}
 	})
+}
+
+// TestBenchmarkSetups runs each benchmark's setup and one request, so that a
+// benchmark broken by a change fails CI (which runs no benchmarks).
+func TestBenchmarkSetups(t *testing.T) {
+	for _, mode := range []string{streamer.ModeRedirect, streamer.ModeProxy} {
+		client := serveInMemory(t, newServer(t, mode, hotPath, []byte("film")), true)
+		if n, err := getPath(client, resolver.EscapePath(hotPath), ""); err != nil || (mode == streamer.ModeProxy && n != 4) {
+			t.Fatalf("%s: %d bytes, %v", mode, n, err)
+		}
+	}
 }

@@ -105,12 +105,35 @@ type listEntry struct {
 	expires time.Time
 }
 
+// Observer is told about cache lookups and the drive calls behind misses, for
+// metrics. Its methods are called on every request and must be cheap.
+type Observer interface {
+	// Cache reports a lookup in one of the caches: "path", "list", "link".
+	Cache(name string, hit bool)
+	// Fetched reports the drive work behind a miss ("list" or "link"): the
+	// resolve latency a client waits for.
+	Fetched(kind string, took time.Duration, err error)
+}
+
+type nopObserver struct{}
+
+func (nopObserver) Cache(string, bool)                   {}
+func (nopObserver) Fetched(string, time.Duration, error) {}
+
+// Deps are a resolver's collaborators that are not configuration.
+type Deps struct {
+	Log      *slog.Logger
+	Now      func() time.Time // nil: time.Now
+	Observer Observer         // nil: nobody
+}
+
 // Resolver is safe for concurrent use.
 type Resolver struct {
 	cfg   Config
 	drive Drive
 	log   *slog.Logger
 	now   func() time.Time
+	obs   Observer
 
 	paths *lru.Cache[string, pathEntry]
 	lists *lru.Cache[string, listEntry]
@@ -123,16 +146,24 @@ type Resolver struct {
 
 // New builds a resolver. now may be nil (time.Now).
 func New(cfg Config, drive Drive, log *slog.Logger, now func() time.Time) (*Resolver, error) {
+	return NewWith(cfg, drive, Deps{Log: log, Now: now})
+}
+
+// NewWith is New with every collaborator.
+func NewWith(cfg Config, drive Drive, deps Deps) (*Resolver, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	if now == nil {
-		now = time.Now
+	if deps.Now == nil {
+		deps.Now = time.Now
 	}
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
+	if deps.Log == nil {
+		deps.Log = slog.New(slog.DiscardHandler)
 	}
-	r := &Resolver{cfg: cfg, drive: drive, log: log, now: now}
+	if deps.Observer == nil {
+		deps.Observer = nopObserver{}
+	}
+	r := &Resolver{cfg: cfg, drive: drive, log: deps.Log, now: deps.Now, obs: deps.Observer}
 	var err error
 	if r.paths, err = lru.New[string, pathEntry](cfg.PathCacheSize); err != nil {
 		return nil, err
@@ -181,8 +212,10 @@ func (r *Resolver) stat(ctx context.Context, p string, now time.Time) (Item, err
 		return r.root(), nil
 	}
 	if e, ok := r.paths.Get(p); ok && now.Before(e.expires) {
+		r.obs.Cache("path", true)
 		return e.item, nil
 	}
+	r.obs.Cache("path", false)
 	if exp, ok := r.neg.Get(p); ok && now.Before(exp) {
 		return Item{}, fmt.Errorf("%w: %s", ErrNotFound, p)
 	}
@@ -229,12 +262,16 @@ func (r *Resolver) List(ctx context.Context, p string) (Item, []Item, error) {
 // and files every child under its path so siblings are hits.
 func (r *Resolver) children(ctx context.Context, dir, folderID string) ([]Item, error) {
 	if e, ok := r.lists.Get(dir); ok && r.now().Before(e.expires) {
+		r.obs.Cache("list", true)
 		return e.items, nil
 	}
+	r.obs.Cache("list", false)
 	// A listing walks every page at the drive's list rate (4/s): a folder of
 	// 20,000 files takes 25 s. It gets ten times the budget of a link.
 	v, err := r.sharedFor(ctx, 10*r.cfg.ResolveTimeout, &r.listFlight, dir, func(ctx context.Context) (any, error) {
+		began := time.Now()
 		items, err := r.drive.List(ctx, folderID)
+		r.obs.Fetched("list", time.Since(began), err)
 		if err != nil {
 			return nil, err
 		}
@@ -266,8 +303,10 @@ func (r *Resolver) link(ctx context.Context, it Item, now time.Time) (Link, erro
 		return Link{}, fmt.Errorf("link %s: %w", it.Name, ErrIsFolder)
 	}
 	if l, ok := r.links.Get(it.ID); ok && r.freshAt(l, now) {
+		r.obs.Cache("link", true)
 		return l, nil
 	}
+	r.obs.Cache("link", false)
 	return r.fetchLink(ctx, it.ID)
 }
 
@@ -280,7 +319,9 @@ func (r *Resolver) fetchLink(ctx context.Context, id string) (Link, error) {
 		if l, ok := r.links.Get(id); ok && r.freshAt(l, r.now()) {
 			return l, nil
 		}
+		began := time.Now()
 		l, err := r.drive.Link(ctx, id)
+		r.obs.Fetched("link", time.Since(began), err)
 		if err != nil {
 			return nil, err
 		}

@@ -3,6 +3,7 @@ package streamer
 import (
 	"context"
 
+	"github.com/VictoriaMetrics/metrics"
 	"github.com/valyala/fasthttp"
 )
 
@@ -15,6 +16,10 @@ type readyJSON struct {
 // hand (refreshing it if needed). Problems that do not stop serving, such as a
 // state dir that cannot be written, are listed while the status stays 200.
 func (s *Server) serveReady(ctx *fasthttp.RequestCtx) {
+	if s.draining.Load() {
+		writeJSON(ctx, fasthttp.StatusServiceUnavailable, readyJSON{Ready: false, Problems: []string{"shutting down: finishing what is running"}})
+		return
+	}
 	c, cancel := context.WithTimeout(context.Background(), s.cfg.ReadyTimeout)
 	defer cancel()
 	h := s.res.Health(c)
@@ -27,4 +32,14 @@ func (s *Server) serveReady(ctx *fasthttp.RequestCtx) {
 		status = fasthttp.StatusServiceUnavailable
 	}
 	writeJSON(ctx, status, out)
+}
+
+// serveMetrics writes the metrics in the Prometheus text format, with the
+// process's own (CPU, memory, file descriptors, Go runtime).
+func (s *Server) serveMetrics(ctx *fasthttp.RequestCtx) {
+	ctx.Response.Header.Set("Cache-Control", "no-store")
+	ctx.SetContentType("text/plain; version=0.0.4; charset=utf-8")
+	ctx.SetStatusCode(fasthttp.StatusOK)
+	s.obs.set.WritePrometheus(ctx)
+	metrics.WriteProcessMetrics(ctx)
 }

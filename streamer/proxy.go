@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/valyala/fasthttp"
 
@@ -17,8 +18,9 @@ var errStreamsFull = errors.New("too many concurrent streams")
 // conditional headers are judged here against the drive's metadata (size,
 // content hash, mtime), with net/http's ServeContent semantics; the CDN is then
 // asked for exactly the bytes to send. HEAD, 304, 412 and 416 never touch the
-// CDN. link is the already resolved link (auto mode) or nil.
-func (s *Server) serveProxy(ctx *fasthttp.RequestCtx, it resolver.Item, link *resolver.Link) {
+// CDN. link is the already resolved link (auto mode) or nil. It reports
+// whether a body stream took over (and will count and log the request).
+func (s *Server) serveProxy(ctx *fasthttp.RequestCtx, it resolver.Item, link *resolver.Link, path string, start time.Time) bool {
 	v := validators{modTime: it.Modified}
 	if it.ContentHash != "" {
 		v.etag = `"` + it.ContentHash + `"`
@@ -34,10 +36,10 @@ func (s *Server) serveProxy(ctx *fasthttp.RequestCtx, it resolver.Item, link *re
 	switch pre {
 	case precondNotModified:
 		ctx.SetStatusCode(fasthttp.StatusNotModified)
-		return
+		return false
 	case precondFailed:
 		writeText(ctx, fasthttp.StatusPreconditionFailed, "precondition failed")
-		return
+		return false
 	}
 
 	h.Set("Accept-Ranges", "bytes")
@@ -50,7 +52,7 @@ func (s *Server) serveProxy(ctx *fasthttp.RequestCtx, it resolver.Item, link *re
 	if kind == rangeUnsatisfiable {
 		h.Set("Content-Range", "bytes */"+strconv.FormatInt(it.Size, 10))
 		writeText(ctx, fasthttp.StatusRequestedRangeNotSatisfiable, "range not satisfiable")
-		return
+		return false
 	}
 	h.Set("Content-Disposition", contentDisposition(it.Name))
 	status := fasthttp.StatusOK
@@ -62,21 +64,23 @@ func (s *Server) serveProxy(ctx *fasthttp.RequestCtx, it resolver.Item, link *re
 		h.SetContentType(contentType(it.Name, it.MimeType, ""))
 		h.SetContentLength(int(r.length()))
 		ctx.SetStatusCode(status)
-		return
+		return false
 	}
 	if !s.acquireStream() {
 		s.writeError(ctx, errStreamsFull)
-		return
+		return false
 	}
 	p := s.newProxyStream(it, link, r)
 	if err := p.connect(); err != nil {
 		_ = p.Close()
 		s.writeError(ctx, err)
-		return
+		return false
 	}
 	h.SetContentType(contentType(it.Name, it.MimeType, p.up.contentType))
 	ctx.SetStatusCode(status)
+	p.report = streamReport{method: string(ctx.Method()), path: path, status: status, start: start}
 	ctx.Response.SetBodyStream(p, int(r.length()))
+	return true
 }
 
 // acquireStream takes one of ALILINK_MAX_STREAMS slots (0 = no cap).

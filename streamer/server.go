@@ -14,6 +14,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/VictoriaMetrics/metrics"
 	"github.com/valyala/fasthttp"
 
 	"github.com/alilink/alilink/resolver"
@@ -70,6 +71,8 @@ type Config struct {
 	RewriteTTL time.Duration `env:"REWRITE_TTL" envDefault:"1h"`
 	// AccelLocation is the nginx internal location accel mode redirects to.
 	AccelLocation string `env:"ACCEL_LOCATION" envDefault:"/_alilink/"`
+	// AccessLog writes one line per request.
+	AccessLog bool `env:"ACCESS_LOG" envDefault:"true"`
 }
 
 // DefaultConfig is Config with the defaults of its env tags (main's test
@@ -77,7 +80,7 @@ type Config struct {
 func DefaultConfig() Config {
 	return Config{
 		Mode: ModeAuto, ReadyTimeout: 5 * time.Second, StreamIdleTimeout: 30 * time.Second,
-		ResumeAttempts: 5, RewriteTTL: time.Hour, AccelLocation: "/_alilink/",
+		ResumeAttempts: 5, RewriteTTL: time.Hour, AccelLocation: "/_alilink/", AccessLog: true,
 	}
 }
 
@@ -124,18 +127,40 @@ type Server struct {
 	signer  *sign.Signer
 	admin   [32]byte     // SHA-256 of the admin token, compared in constant time
 	streams atomic.Int64 // proxied streams running now
+	obs     *observer
+	// draining is set once shutdown began: /-/readyz answers 503 while
+	// in-flight requests finish.
+	draining atomic.Bool
+}
+
+// Deps are a server's collaborators that are not configuration.
+type Deps struct {
+	Log *slog.Logger
+	// Metrics receives the server's metrics and is served on /-/metrics (with
+	// whatever else the caller registered in it); nil means a private set.
+	Metrics *metrics.Set
 }
 
 // New builds a server. Close releases its CDN connections.
 func New(cfg Config, res Resolver, log *slog.Logger) (*Server, error) {
+	return NewWith(cfg, res, Deps{Log: log})
+}
+
+// NewWith is New with every collaborator.
+func NewWith(cfg Config, res Resolver, deps Deps) (*Server, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
+	log := deps.Log
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	if deps.Metrics == nil {
+		deps.Metrics = metrics.NewSet()
+	}
 	cfg.ProxyURL = strings.TrimRight(cfg.ProxyURL, "/")
 	s := &Server{cfg: cfg, res: res, log: log, cdn: newCDNClient(cfg.StreamIdleTimeout), signer: sign.New(cfg.SignSecret)}
+	s.obs = newObserver(deps.Metrics, log, cfg.AccessLog, func() float64 { return float64(s.streams.Load()) })
 	if cfg.AdminToken != "" {
 		s.admin = sha256.Sum256([]byte(cfg.AdminToken))
 	}
@@ -147,6 +172,10 @@ func (s *Server) Signer() *sign.Signer { return s.signer }
 
 // Close drops idle CDN connections; call it after the HTTP server stopped.
 func (s *Server) Close() { s.cdn.close() }
+
+// Drain makes /-/readyz answer 503 so that load balancers stop sending new
+// requests, while everything already running goes on.
+func (s *Server) Drain() { s.draining.Store(true) }
 
 // ActiveStreams is the number of proxied streams running now.
 func (s *Server) ActiveStreams() int { return int(s.streams.Load()) }
@@ -178,22 +207,42 @@ func (s *Server) HTTPServer() *fasthttp.Server {
 
 var internalPrefix = []byte("/-/")
 
-// Handle routes a request: /-/ endpoints, else a drive path.
+// Handle routes a request: /-/ endpoints, else a drive path. Every answer is
+// counted and, with the access log on, logged once: here, or for a proxied
+// body when it ends.
 func (s *Server) Handle(ctx *fasthttp.RequestCtx) {
+	var start time.Time
+	if s.obs.accessLog {
+		start = ctx.Time()
+	}
 	raw := requestPath(ctx)
 	if bytes.HasPrefix(raw, internalPrefix) {
 		s.serveInternal(ctx, raw)
+		s.finish(ctx, actInternal, logPath(raw), start)
 		return
 	}
+	act, p, streaming := s.route(ctx, raw, start)
+	if streaming {
+		return
+	}
+	if p == "" {
+		p = logPath(raw)
+	}
+	s.finish(ctx, act, p, start)
+}
+
+// route answers a drive path and tells what it answered with and the clean
+// path; streaming means a proxied body now reports for itself.
+func (s *Server) route(ctx *fasthttp.RequestCtx, raw []byte, start time.Time) (act int, p string, streaming bool) {
 	if !ctx.IsGet() && !ctx.IsHead() {
 		ctx.Response.Header.Set("Allow", "GET, HEAD")
 		writeText(ctx, fasthttp.StatusMethodNotAllowed, "method not allowed")
-		return
+		return actError, "", false
 	}
 	p, err := resolver.CleanPath(raw)
 	if err != nil {
 		s.writeError(ctx, err)
-		return
+		return actError, "", false
 	}
 	// exp is the expiry of the request's sign, which a listing passes on to
 	// the links it contains.
@@ -201,7 +250,7 @@ func (s *Server) Handle(ctx *fasthttp.RequestCtx) {
 	if s.signer.Enabled() {
 		if exp, err = s.signer.Verify(p, string(ctx.QueryArgs().Peek("sign")), time.Now()); err != nil {
 			s.writeError(ctx, err)
-			return
+			return actError, p, false
 		}
 	}
 	switch s.cfg.Mode {
@@ -210,32 +259,38 @@ func (s *Server) Handle(ctx *fasthttp.RequestCtx) {
 		switch {
 		case err != nil:
 			s.writeError(ctx, err)
+			return actError, p, false
 		case it.Folder:
 			s.serveListing(ctx, p, exp)
+			return actListing, p, false
 		case s.cfg.Mode == ModeRewrite:
 			s.serveRewrite(ctx, p)
+			return actRewrite, p, false
 		default:
-			s.serveProxy(ctx, it, nil)
+			return actProxy, p, s.serveProxy(ctx, it, nil, p, start)
 		}
-		return
 	}
 	it, l, err := s.res.Resolve(ctx, p)
 	switch {
 	case err != nil:
 		s.writeError(ctx, err)
+		return actError, p, false
 	case it.Folder:
 		s.serveListing(ctx, p, exp)
+		return actListing, p, false
 	case s.cfg.Mode == ModeAccel:
 		s.serveAccel(ctx, it, l)
+		return actAccel, p, false
 	case s.cfg.Mode == ModeAuto && l.RefererBound():
 		// A player following a 302 cannot send the Referer the CDN wants.
 		s.log.Debug("auto: proxying a Referer-bound link", "path", p)
-		s.serveProxy(ctx, it, &l)
+		return actProxy, p, s.serveProxy(ctx, it, &l, p, start)
 	default:
 		if s.cfg.Mode == ModeAuto {
 			s.log.Debug("auto: redirecting", "path", p)
 		}
 		s.serveRedirect(ctx, l)
+		return actRedirect, p, false
 	}
 }
 
@@ -259,6 +314,8 @@ func (s *Server) serveInternal(ctx *fasthttp.RequestCtx, p []byte) {
 		writeText(ctx, fasthttp.StatusOK, "ok")
 	case "/-/readyz":
 		s.serveReady(ctx)
+	case "/-/metrics":
+		s.serveMetrics(ctx)
 	case "/-/api/sign", "/-/api/link":
 		s.serveAPI(ctx, string(p))
 	default:

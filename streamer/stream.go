@@ -35,6 +35,17 @@ type proxyStream struct {
 	ctx      context.Context
 	cancel   context.CancelFunc
 	closed   bool
+	// written counts the bytes the client got; report is what Close puts in
+	// the metrics and the access log.
+	written int64
+	report  streamReport
+}
+
+// streamReport is what a proxied request reports when its body ends.
+type streamReport struct {
+	method, path string
+	status       int
+	start        time.Time
 }
 
 func (s *Server) newProxyStream(it resolver.Item, link *resolver.Link, r byteRange) *proxyStream {
@@ -126,6 +137,7 @@ func (p *proxyStream) Read(b []byte) (int, error) {
 		if !time.Now().Before(p.link.Expires) {
 			p.linkStale = true
 		}
+		p.s.obs.resumes.Inc()
 		p.s.log.Info("CDN stream broke; resuming", "file", p.item.Name, "at", p.next, "of", p.end+1, "err", err)
 		if n > 0 {
 			return n, nil
@@ -178,6 +190,7 @@ func (p *proxyStream) WriteTo(w io.Writer) (int64, error) {
 			}
 			wn, werr := w.Write((*buf)[:n])
 			written += int64(wn)
+			p.written += int64(wn)
 			if werr != nil {
 				return written, fmt.Errorf("writing client: %w", werr)
 			}
@@ -198,6 +211,7 @@ func (p *proxyStream) WriteTo(w io.Writer) (int64, error) {
 			return written, nil
 		}
 		if err != nil {
+			p.s.obs.aborts.Inc()
 			p.s.log.Warn("proxied stream aborted", "file", p.item.Name, "at", p.next, "err", err)
 			return written, fmt.Errorf("reading upstream: %w", err)
 		}
@@ -214,6 +228,12 @@ func (p *proxyStream) Close() error {
 	p.dropUpstream()
 	p.cancel()
 	p.s.releaseStream()
+	if r := p.report; r.status != 0 {
+		o := p.s.obs
+		o.bytes.Add(int(p.written))
+		o.request(actProxy, r.status)
+		o.access(r.method, r.path, r.status, actProxy, p.written, r.start)
+	}
 	return nil
 }
 

@@ -52,6 +52,10 @@ func (s *Store) WithFS(f FS) *Store {
 	return s
 }
 
+// Seed is the SHA-256 (hex) of the configured token that started the saved
+// chain, "" if none: replicas use it to tell a pasted token from an old one.
+func (s *Store) Seed() string { return s.seed }
+
 // Path is the token file's path, for messages.
 func (s *Store) Path() string { return s.path }
 

@@ -1,0 +1,107 @@
+package main
+
+import (
+	"sync/atomic"
+	"time"
+
+	"github.com/VictoriaMetrics/metrics"
+)
+
+// observer turns what the client and the resolver report into metrics, all
+// named alilink_*, in the set that /-/metrics serves. (VictoriaMetrics/metrics:
+// small, no dependencies, no global registry needed, writes the Prometheus
+// text format; prometheus/client_golang would bring a protobuf stack along.)
+type observer struct {
+	set         *metrics.Set
+	now         func() time.Time
+	lastRefresh atomic.Int64 // Unix nanoseconds of the current access token
+
+	pathHit, pathMiss, listHit, listMiss, linkHit, linkMiss *metrics.Counter
+}
+
+func newObserver(set *metrics.Set) *observer {
+	o := &observer{set: set, now: time.Now}
+	c := func(cache, result string) *metrics.Counter {
+		return set.NewCounter(`alilink_cache_lookups_total{cache="` + cache + `",result="` + result + `"}`)
+	}
+	o.pathHit, o.pathMiss = c("path", "hit"), c("path", "miss")
+	o.listHit, o.listMiss = c("list", "hit"), c("list", "miss")
+	o.linkHit, o.linkMiss = c("link", "hit"), c("link", "miss")
+	set.NewGauge("alilink_token_age_seconds", func() float64 {
+		if at := o.lastRefresh.Load(); at != 0 {
+			return o.now().Sub(time.Unix(0, at)).Seconds()
+		}
+		return 0
+	})
+	return o
+}
+
+// Cache implements resolver.Observer, without an allocation: it runs for
+// every request.
+func (o *observer) Cache(name string, hit bool) {
+	var c *metrics.Counter
+	switch {
+	case name == "path" && hit:
+		c = o.pathHit
+	case name == "path":
+		c = o.pathMiss
+	case name == "list" && hit:
+		c = o.listHit
+	case name == "list":
+		c = o.listMiss
+	case name == "link" && hit:
+		c = o.linkHit
+	case name == "link":
+		c = o.linkMiss
+	default:
+		return
+	}
+	c.Inc()
+}
+
+// Fetched implements resolver.Observer: the resolve latency behind misses.
+func (o *observer) Fetched(kind string, took time.Duration, err error) {
+	o.set.GetOrCreatePrometheusHistogram(`alilink_resolve_duration_seconds{kind="` + kind + `",result="` + result(err) + `"}`).Update(took.Seconds())
+}
+
+// APICall implements aliclient.Observer.
+func (o *observer) APICall(endpoint, res string, took time.Duration) {
+	o.set.GetOrCreateCounter(`alilink_drive_calls_total{endpoint="` + endpoint + `",result="` + escapeLabel(res) + `"}`).Inc()
+	o.set.GetOrCreatePrometheusHistogram(`alilink_drive_call_duration_seconds{endpoint="` + endpoint + `"}`).Update(took.Seconds())
+	if res == "TooManyRequests" || res == "HTTP 429" {
+		o.set.GetOrCreateCounter(`alilink_drive_429_total{endpoint="` + endpoint + `"}`).Inc()
+	}
+}
+
+// Waited implements aliclient.Observer.
+func (o *observer) Waited(endpoint, reason string, d time.Duration) {
+	o.set.GetOrCreateCounter(`alilink_rate_waits_total{endpoint="` + endpoint + `",reason="` + reason + `"}`).Inc()
+	o.set.GetOrCreateFloatCounter(`alilink_rate_wait_seconds_total{endpoint="` + endpoint + `",reason="` + reason + `"}`).Add(d.Seconds())
+}
+
+// TokenRefreshed implements aliclient.Observer.
+func (o *observer) TokenRefreshed(at time.Time, err error) {
+	o.set.GetOrCreateCounter(`alilink_token_refreshes_total{result="` + result(err) + `"}`).Inc()
+	if err == nil {
+		o.lastRefresh.Store(at.UnixNano())
+	}
+}
+
+func result(err error) string {
+	if err != nil {
+		return "error"
+	}
+	return "ok"
+}
+
+// escapeLabel keeps a label value to a safe alphabet: drive error codes are
+// letters, digits, dots and spaces; anything else becomes "_".
+func escapeLabel(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == ' ' || c == '_' || c == '-') {
+			b[i] = '_'
+		}
+	}
+	return string(b)
+}
