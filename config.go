@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/caarlos0/env/v11"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/alilink/alilink/aliclient"
 	"github.com/alilink/alilink/resolver"
@@ -31,6 +32,12 @@ type Config struct {
 	// DrainDelay keeps serving new requests this long after SIGTERM, with
 	// readiness already failing, so that load balancers can take the replica out.
 	DrainDelay time.Duration `env:"DRAIN_DELAY" envDefault:"0s"`
+	// RedisURL makes several replicas share the token, the links and the
+	// rate buckets of one account; RedisPrefix starts its keys; RedisLease is
+	// how long a replica may hold the refresh lock.
+	RedisURL    string        `env:"REDIS_URL"`
+	RedisPrefix string        `env:"REDIS_PREFIX" envDefault:"alilink"`
+	RedisLease  time.Duration `env:"REDIS_LOCK_LEASE" envDefault:"15s"`
 	// Public allows a non-loopback listen address without a sign secret.
 	Public bool `env:"PUBLIC" envDefault:"false"`
 
@@ -69,6 +76,14 @@ func (c *Config) Validate() error {
 	}
 	if c.DrainDelay < 0 {
 		return errors.New("ALILINK_DRAIN_DELAY: negative")
+	}
+	if c.RedisURL != "" {
+		if _, err := redis.ParseURL(c.RedisURL); err != nil {
+			return fmt.Errorf("ALILINK_REDIS_URL: %v", err)
+		}
+		if c.RedisLease < time.Second {
+			return errors.New("ALILINK_REDIS_LOCK_LEASE: must be at least 1s")
+		}
 	}
 	if !c.Public && !sign.New(c.Streamer.SignSecret).Enabled() && !isLoopback(c.Listen) {
 		return fmt.Errorf("ALILINK_LISTEN: %s is reachable from other machines and no ALILINK_SIGN_SECRET is set, "+

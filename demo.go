@@ -8,9 +8,6 @@ import (
 	"os"
 	"strings"
 
-	"github.com/VictoriaMetrics/metrics"
-
-	"github.com/alilink/alilink/aliclient"
 	"github.com/alilink/alilink/aliclient/alifake"
 	"github.com/alilink/alilink/resolver"
 )
@@ -58,13 +55,12 @@ func demoCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
-	log := newLogger(cfg, stderr)
-	obs := newObserver(metrics.NewSet())
-	drive, err := aliclient.New(cfg.Client, aliclient.Deps{Logger: log, Observer: obs})
+	cfg.RedisURL = "" // the demo's fake drive is this process's alone
+	a, err := newApp(cfg, newLogger(cfg, stderr))
 	if err != nil {
 		return err
 	}
-	return serve(ctx, cfg, drive, log, obs, func(addr string) {
+	return serve(ctx, a, func(addr string) {
 		base := "http://" + addr
 		u := func(p string) string { return "'" + base + resolver.EscapePath(p) + "'" }
 		fmt.Fprintf(stdout, "\nalilink demo: a fake drive at %s, alilink at %s (Ctrl-C stops both)\n\n", fake.APIURL(), base)

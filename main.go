@@ -16,6 +16,7 @@ import (
 	"github.com/VictoriaMetrics/metrics"
 
 	"github.com/alilink/alilink/aliclient"
+	"github.com/alilink/alilink/aliclient/redisstate"
 	"github.com/alilink/alilink/resolver"
 	"github.com/alilink/alilink/streamer"
 )
@@ -79,38 +80,86 @@ func serveCmd(ctx context.Context, args []string, stderr io.Writer) error {
 	if len(args) > 0 {
 		return fmt.Errorf("serve takes no arguments (configuration is in ALILINK_* variables)")
 	}
-	cfg, drive, log, obs, err := openDrive(stderr)
+	a, err := openApp(stderr)
 	if err != nil {
 		return err
 	}
-	return serve(ctx, cfg, drive, log, obs, nil)
+	return serve(ctx, a, nil)
 }
 
-// openDrive loads the configuration and logs in to the configured drive, with
-// the metrics observer the client reports to.
-func openDrive(stderr io.Writer) (Config, aliclient.Drive, *slog.Logger, *observer, error) {
+// app is a configured alilink: the drive client and what it reports to.
+type app struct {
+	cfg   Config
+	drive aliclient.Drive
+	log   *slog.Logger
+	obs   *observer
+	// shared is the replicas' state in Redis (nil without ALILINK_REDIS_URL).
+	shared *redisstate.State
+}
+
+// openApp loads the configuration and logs in to the configured drive.
+func openApp(stderr io.Writer) (*app, error) {
 	cfg, err := loadConfig()
 	if err != nil {
-		return cfg, nil, nil, nil, err
+		return nil, err
 	}
-	log := newLogger(cfg, stderr)
-	obs := newObserver(metrics.NewSet())
-	drive, err := aliclient.New(cfg.Client, aliclient.Deps{Logger: log, Observer: obs})
+	return newApp(cfg, newLogger(cfg, stderr))
+}
+
+// newApp builds the drive client for cfg, sharing its state through Redis
+// when ALILINK_REDIS_URL is set.
+func newApp(cfg Config, log *slog.Logger) (*app, error) {
+	a := &app{cfg: cfg, log: log, obs: newObserver(metrics.NewSet())}
+	deps := aliclient.Deps{Logger: log, Observer: a.obs}
+	if cfg.RedisURL != "" {
+		st, err := redisstate.Open(cfg.RedisURL, redisstate.Prefix(cfg.RedisPrefix, cfg.Client.Driver, cfg.Client.ShareID))
+		if err != nil {
+			return nil, fmt.Errorf("ALILINK_REDIS_URL: %w", err)
+		}
+		a.shared = st
+		deps.Shared, deps.Limiter, deps.SharedLease = st, st, cfg.RedisLease
+		a.obs.set.NewGauge("alilink_redis_up", func() float64 {
+			if st.Up() {
+				return 1
+			}
+			return 0
+		})
+	}
+	drive, err := aliclient.New(cfg.Client, deps)
 	if err != nil {
-		return cfg, nil, nil, nil, err
+		a.close()
+		return nil, err
 	}
-	return cfg, drive, log, obs, nil
+	a.drive = drive
+	return a, nil
+}
+
+func (a *app) close() {
+	if a.shared != nil {
+		_ = a.shared.Close()
+	}
+}
+
+// resolver builds the resolver over the app's drive.
+func (a *app) resolver() (*resolver.Resolver, error) {
+	deps := resolver.Deps{Log: a.log, Observer: a.obs}
+	if a.shared != nil {
+		deps.Shared = a.shared
+	}
+	return resolver.NewWith(a.cfg.Resolver, a.drive, deps)
 }
 
 // serve wires resolver and streamer in front of a drive and runs until ctx ends
 // (SIGINT or SIGTERM), then shuts down within the configured time. ready, if
 // set, is told the listening address.
-func serve(ctx context.Context, cfg Config, drive aliclient.Drive, log *slog.Logger, obs *observer, ready func(addr string)) error {
-	res, err := resolver.NewWith(cfg.Resolver, drive, resolver.Deps{Log: log, Observer: obs})
+func serve(ctx context.Context, a *app, ready func(addr string)) error {
+	defer a.close()
+	cfg, log := a.cfg, a.log
+	res, err := a.resolver()
 	if err != nil {
 		return err
 	}
-	srv, err := streamer.NewWith(cfg.Streamer, res, streamer.Deps{Log: log, Metrics: obs.set})
+	srv, err := streamer.NewWith(cfg.Streamer, res, streamer.Deps{Log: log, Metrics: a.obs.set})
 	if err != nil {
 		return err
 	}

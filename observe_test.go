@@ -38,12 +38,12 @@ func serveInProcess(t *testing.T, logs io.Writer) string {
 	addr := make(chan string, 1)
 	done := make(chan error, 1)
 	go func() {
-		cfg, drive, log, obs, err := openDrive(logs)
+		a, err := openApp(logs)
 		if err != nil {
 			done <- err
 			return
 		}
-		done <- serve(ctx, cfg, drive, log, obs, func(a string) { addr <- a })
+		done <- serve(ctx, a, func(s string) { addr <- s })
 	}()
 	t.Cleanup(func() {
 		cancel()

@@ -46,11 +46,13 @@ func strmCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return fmt.Errorf("--path: %w", err)
 	}
-	cfg, drive, log, _, err := openDrive(stderr)
+	a, err := openApp(stderr)
 	if err != nil {
 		return err
 	}
-	res, err := resolver.New(cfg.Resolver, drive, log, nil)
+	defer a.close()
+	cfg := a.cfg
+	res, err := a.resolver()
 	if err != nil {
 		return err
 	}

@@ -207,9 +207,14 @@ func TestDeployment(t *testing.T) {
 		if err != nil {
 			t.Fatalf("unexpected ALILINK_SHUTDOWN_TIMEOUT: %v", err)
 		}
+		drain, err := time.ParseDuration(setting(cm, "ALILINK_DRAIN_DELAY", "0s"))
+		if err != nil {
+			t.Fatalf("unexpected ALILINK_DRAIN_DELAY: %v", err)
+		}
+		// SIGTERM, then the drain delay, then up to the shutdown timeout for streams.
 		g := pod.TerminationGracePeriodSeconds
-		if g == nil || time.Duration(*g)*time.Second <= shutdown {
-			t.Fatalf("unexpected terminationGracePeriodSeconds; got %v; want more than ALILINK_SHUTDOWN_TIMEOUT %v", fmtPtr(g), shutdown)
+		if g == nil || time.Duration(*g)*time.Second <= drain+shutdown {
+			t.Fatalf("unexpected terminationGracePeriodSeconds; got %v; want more than ALILINK_DRAIN_DELAY + ALILINK_SHUTDOWN_TIMEOUT %v", fmtPtr(g), drain+shutdown)
 		}
 	})
 

@@ -120,11 +120,21 @@ type nopObserver struct{}
 func (nopObserver) Cache(string, bool)                   {}
 func (nopObserver) Fetched(string, time.Duration, error) {}
 
+// SharedLinks is a link cache that replicas share (Redis, aliclient/redisstate),
+// with a lock per file so that N replicas still make one drive call per file
+// and link lifetime.
+type SharedLinks interface {
+	GetLink(ctx context.Context, fileID string) (Link, bool, error)
+	PutLink(ctx context.Context, fileID string, l Link, ttl time.Duration) error
+	LockLink(ctx context.Context, fileID string, lease time.Duration) (release func(), ok bool, err error)
+}
+
 // Deps are a resolver's collaborators that are not configuration.
 type Deps struct {
 	Log      *slog.Logger
 	Now      func() time.Time // nil: time.Now
 	Observer Observer         // nil: nobody
+	Shared   SharedLinks      // nil: links are this process's own
 }
 
 // Resolver is safe for concurrent use.
@@ -134,6 +144,8 @@ type Resolver struct {
 	log   *slog.Logger
 	now   func() time.Time
 	obs   Observer
+	// replicas is the replicas' link cache (optional).
+	replicas SharedLinks
 
 	paths *lru.Cache[string, pathEntry]
 	lists *lru.Cache[string, listEntry]
@@ -163,7 +175,7 @@ func NewWith(cfg Config, drive Drive, deps Deps) (*Resolver, error) {
 	if deps.Observer == nil {
 		deps.Observer = nopObserver{}
 	}
-	r := &Resolver{cfg: cfg, drive: drive, log: deps.Log, now: deps.Now, obs: deps.Observer}
+	r := &Resolver{cfg: cfg, drive: drive, log: deps.Log, now: deps.Now, obs: deps.Observer, replicas: deps.Shared}
 	var err error
 	if r.paths, err = lru.New[string, pathEntry](cfg.PathCacheSize); err != nil {
 		return nil, err
@@ -319,24 +331,76 @@ func (r *Resolver) fetchLink(ctx context.Context, id string) (Link, error) {
 		if l, ok := r.links.Get(id); ok && r.freshAt(l, r.now()) {
 			return l, nil
 		}
-		began := time.Now()
-		l, err := r.drive.Link(ctx, id)
-		r.obs.Fetched("link", time.Since(began), err)
-		if err != nil {
-			return nil, err
+		if r.replicas != nil {
+			if l, handled, err := r.sharedLink(ctx, id); handled {
+				return l, err
+			}
 		}
-		if !r.freshAt(l, r.now()) {
-			r.log.Error("the drive's download link lives less than ALILINK_LINK_MARGIN; lower the margin",
-				"left", l.Expires.Sub(r.now()).Round(time.Second).String(), "margin", r.cfg.LinkMargin.String())
-			return nil, fmt.Errorf("link %s: %w", id, ErrLinkTooShort)
-		}
-		r.links.Add(id, l)
-		return l, nil
+		return r.driveLink(ctx, id)
 	})
 	if err != nil {
 		return Link{}, err
 	}
 	return v.(Link), nil
+}
+
+// driveLink asks the drive and caches the answer.
+func (r *Resolver) driveLink(ctx context.Context, id string) (Link, error) {
+	began := time.Now()
+	l, err := r.drive.Link(ctx, id)
+	r.obs.Fetched("link", time.Since(began), err)
+	if err != nil {
+		return Link{}, err
+	}
+	if !r.freshAt(l, r.now()) {
+		r.log.Error("the drive's download link lives less than ALILINK_LINK_MARGIN; lower the margin",
+			"left", l.Expires.Sub(r.now()).Round(time.Second).String(), "margin", r.cfg.LinkMargin.String())
+		return Link{}, fmt.Errorf("link %s: %w", id, ErrLinkTooShort)
+	}
+	r.links.Add(id, l)
+	return l, nil
+}
+
+// sharedLink gets a link through the replicas' cache: a fresh one another
+// replica stored; else, holding the file's lock, one from the drive that is
+// then stored for the others; while another replica holds the lock, its link.
+// handled is false when the shared cache is unreachable: the caller then asks
+// the drive itself (serving beats counting).
+func (r *Resolver) sharedLink(ctx context.Context, id string) (l Link, handled bool, err error) {
+	for {
+		if l, ok, err := r.replicas.GetLink(ctx, id); err != nil {
+			return Link{}, false, nil
+		} else if ok && r.freshAt(l, r.now()) {
+			r.links.Add(id, l)
+			return l, true, nil
+		}
+		release, got, err := r.replicas.LockLink(ctx, id, r.cfg.ResolveTimeout)
+		if err != nil {
+			return Link{}, false, nil
+		}
+		if got {
+			defer release()
+			if l, ok, err := r.replicas.GetLink(ctx, id); err == nil && ok && r.freshAt(l, r.now()) {
+				r.links.Add(id, l)
+				return l, true, nil
+			}
+			l, err := r.driveLink(ctx, id)
+			if err != nil {
+				return Link{}, true, err
+			}
+			if ttl := l.Expires.Sub(r.now()) - r.cfg.LinkMargin; ttl > 0 {
+				_ = r.replicas.PutLink(ctx, id, l, ttl)
+			}
+			return l, true, nil
+		}
+		t := time.NewTimer(50 * time.Millisecond)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return Link{}, true, ctx.Err()
+		case <-t.C:
+		}
+	}
 }
 
 // DropLink forgets a cached link that turned out dead (expired early, 403)
