@@ -25,7 +25,7 @@ cleanup() {
 }
 trap cleanup EXIT
 CPUS=1 "$SHARED/bench/nginx-peer.sh" start "$origin" "$proxy" "$redirect" >/dev/null
-ALILINK_LOG_LEVEL=warn taskset -c 1 "$PREFIX/alilink" demo --listen "127.0.0.1:$ali" >"$PREFIX/demo.out" 2>&1 &
+ALILINK_LOG_LEVEL=warn ALILINK_ACCESS_LOG=false taskset -c 1 "$PREFIX/alilink" demo --listen "127.0.0.1:$ali" >"$PREFIX/demo.out" 2>&1 &
 alipid=$!
 for _ in $(seq 100); do curl -sf "http://127.0.0.1:$ali/-/readyz" >/dev/null && break; sleep 0.1; done
 for port in "$redirect" "$ali"; do
