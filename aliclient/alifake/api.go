@@ -76,6 +76,14 @@ func staticRoute(path string) (apiRoute, bool) {
 	case "/v2/file/get_download_url":
 		return apiRoute{endpoint: EndpointDownloadURL, auth: authLegacy, session: true, serve: (*Fake).serveDownloadURL}, true
 
+	// Legacy uploads (§7.1), device-signed like every legacy file call.
+	case "/adrive/v2/file/createWithFolders":
+		return apiRoute{endpoint: EndpointUploadCreate, auth: authLegacy, session: true, serve: (*Fake).serveUploadCreate}, true
+	case "/v2/file/get_upload_url":
+		return apiRoute{endpoint: EndpointUploadURL, auth: authLegacy, session: true, serve: (*Fake).serveUploadURL}, true
+	case "/v2/file/complete":
+		return apiRoute{endpoint: EndpointUploadComplete, auth: authLegacy, session: true, serve: (*Fake).serveUploadComplete}, true
+
 	// Open platform API (§3).
 	case "/oauth/access_token":
 		return apiRoute{endpoint: EndpointOpenToken, serve: (*Fake).serveOpenToken}, true
@@ -89,6 +97,12 @@ func staticRoute(path string) (apiRoute, bool) {
 		return apiRoute{endpoint: EndpointOpenGetByPath, auth: authOpen, serve: (*Fake).serveOpenGetByPath}, true
 	case "/adrive/v1.0/openFile/getDownloadUrl":
 		return apiRoute{endpoint: EndpointOpenDownloadURL, auth: authOpen, serve: (*Fake).serveOpenDownloadURL}, true
+	case "/adrive/v1.0/openFile/create":
+		return apiRoute{endpoint: EndpointOpenUploadCreate, auth: authOpen, serve: (*Fake).serveOpenUploadCreate}, true
+	case "/adrive/v1.0/openFile/getUploadUrl":
+		return apiRoute{endpoint: EndpointOpenUploadURL, auth: authOpen, serve: (*Fake).serveOpenUploadURL}, true
+	case "/adrive/v1.0/openFile/complete":
+		return apiRoute{endpoint: EndpointOpenUploadComplete, auth: authOpen, serve: (*Fake).serveOpenUploadComplete}, true
 
 	// Share links (§6): no device session, AList's share driver signs nothing.
 	case "/v2/share_link/get_share_token":

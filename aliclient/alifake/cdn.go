@@ -56,12 +56,16 @@ func writeOSSError(w http.ResponseWriter, r *http.Request, status int, e ossErro
 // ossRequestID looks like an OSS request id: 24 upper-case hex digits.
 func ossRequestID() string { return strings.ToUpper(randomHex(12)) }
 
-// serveCDN answers a pre-signed link. The checks run in OSS's order:
-// signature (403 SignatureDoesNotMatch), expiry (403 AccessDenied "Request
-// has expired."), Referer for links that sign it and for Open API links that
-// forbid one (403 AccessDenied), then the object (404 NoSuchKey),
-// preconditions and Range.
+// serveCDN answers a pre-signed link; part URLs go to serveUploadPart. The
+// checks run in OSS's order: signature (403 SignatureDoesNotMatch), expiry
+// (403 AccessDenied "Request has expired."), Referer for links that sign it
+// and for Open API links that forbid one (403 AccessDenied), then the object
+// (404 NoSuchKey), preconditions and Range.
 func (f *Fake) serveCDN(w http.ResponseWriter, r *http.Request) {
+	if upload, internal := isUploadPath(r.URL.Path); upload {
+		f.serveUploadPart(w, r, internal)
+		return
+	}
 	sw, finish := f.begin(EndpointCDN, w, r)
 	defer finish()
 

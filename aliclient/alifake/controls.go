@@ -107,7 +107,8 @@ func (f *Fake) SetLatency(endpoint string, d time.Duration) {
 // than perSecond accepted calls within any one-second window (by Options.Now)
 // is answered 429 TooManyRequests with x-retry-after. Rejected calls do not
 // fill the window, so a client that backs off gets through. 0 turns it off.
-// The CDN has no quota.
+// Download links on the CDN have no quota; part PUTs (EndpointUploadPart,
+// EndpointUploadInternalPart) do, answered 429 in OSS XML.
 func (f *Fake) SetRateLimit(endpoint string, perSecond int) {
 	f.mu.Lock()
 	defer f.mu.Unlock()

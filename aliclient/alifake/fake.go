@@ -23,6 +23,11 @@
 // share tokens and Referer-bound links (share.go); and the Open and passport
 // QR logins (§12, qr.go). They reuse the trees, the quotas and faults, the
 // link signer and the CDN.
+//
+// Uploads (§7) work on both the legacy and the Open API: create (upload.go)
+// with pre-hash and proof-code rapid upload (upload_rapid.go), part PUTs to
+// pre-signed URLs on the CDN listener and fresh part URLs (upload_parts.go),
+// and complete (upload_complete.go), which makes the file appear in the tree.
 package alifake
 
 import (
@@ -50,6 +55,15 @@ const (
 	EndpointDownloadURL   = "get_download_url"
 	EndpointCDN           = "cdn"
 
+	// Uploads (§7.1). EndpointUploadPart counts every request to a part's
+	// upload_url, from either API family; EndpointUploadInternalPart every
+	// request to an internal_upload_url instead.
+	EndpointUploadCreate       = "upload/create"
+	EndpointUploadPart         = "upload/part"
+	EndpointUploadInternalPart = "upload/internal_part"
+	EndpointUploadURL          = "upload/get_upload_url"
+	EndpointUploadComplete     = "upload/complete"
+
 	// Open platform API (§3). EndpointOpenBroker is the hosted token broker
 	// served at Options.OpenBrokerPath.
 	EndpointOpenToken       = "open/token"
@@ -59,6 +73,10 @@ const (
 	EndpointOpenGet         = "open/get"
 	EndpointOpenGetByPath   = "open/get_by_path"
 	EndpointOpenDownloadURL = "open/download_url"
+	// Open uploads (§7.2); their part PUTs count as EndpointUploadPart.
+	EndpointOpenUploadCreate   = "open/upload_create"
+	EndpointOpenUploadURL      = "open/get_upload_url"
+	EndpointOpenUploadComplete = "open/upload_complete"
 
 	// Share links (§6).
 	EndpointShareToken       = "share/token"
@@ -91,6 +109,10 @@ const (
 	defaultOpenClientSecret = "alilink-test-secret"
 	defaultShareTokenTTL    = 2 * time.Hour     // AList re-fetches share tokens every 2 h (§6)
 	defaultQRLifetime       = 180 * time.Second // the iOS SDK's "valid for 180 s" (§12.1)
+	// defaultUploadURLTTL: the service's lifetime of part URLs is not
+	// established; AList's Open driver refreshes them after 50 minutes
+	// (§7.2), which suggests an hour.
+	defaultUploadURLTTL = time.Hour
 )
 
 // Options configures a Fake. The zero value is usable; New fills defaults.
@@ -140,6 +162,9 @@ type Options struct {
 	// before it reports expiry, for both flows (default 180 s, by Now). The
 	// service's real lifetimes are not established (§12).
 	QRLifetime time.Duration
+	// UploadURLTTL is the lifetime of part upload URLs (default 1h, by Now):
+	// a PUT after it answers 403 AccessDenied "Request has expired." (§11).
+	UploadURLTTL time.Duration
 }
 
 // Fake is the fake drive: an API server and a CDN server over one in-memory
@@ -162,6 +187,7 @@ type Fake struct {
 	ot       openTokens
 	sh       shareStore
 	qr       qrStore
+	up       uploadStore
 	ds       deviceSessions
 	ctl      controls
 
@@ -213,6 +239,9 @@ func New(opts Options) *Fake {
 	if opts.QRLifetime <= 0 {
 		opts.QRLifetime = defaultQRLifetime
 	}
+	if opts.UploadURLTTL <= 0 {
+		opts.UploadURLTTL = defaultUploadURLTTL
+	}
 	f := &Fake{
 		opts:     opts,
 		now:      opts.Now,
@@ -228,6 +257,7 @@ func New(opts Options) *Fake {
 	f.ot.init()
 	f.sh.init()
 	f.qr.init()
+	f.up.init()
 	f.ds.init()
 	f.ctl.init()
 	return f

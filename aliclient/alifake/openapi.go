@@ -22,13 +22,16 @@ const (
 
 // SetOpenRateLimits applies the documented Open platform quotas (§3.4) with
 // SetRateLimit: openFile/list 4/s, getDownloadUrl 1/s, and 15/s for each of
-// getDriveInfo, openFile/get and get_by_path. The token endpoint belongs to
-// the OAuth service and stays unlimited. SetRateLimit changes them one by
-// one afterwards.
+// getDriveInfo, openFile/get, get_by_path, create, getUploadUrl and
+// complete. The token endpoint belongs to the OAuth service and part PUTs to
+// OSS; both stay unlimited. SetRateLimit changes them one by one afterwards.
 func (f *Fake) SetOpenRateLimits() {
 	f.SetRateLimit(EndpointOpenList, openListPerSecond)
 	f.SetRateLimit(EndpointOpenDownloadURL, openLinkPerSecond)
-	for _, e := range []string{EndpointOpenDriveInfo, EndpointOpenGet, EndpointOpenGetByPath} {
+	for _, e := range []string{
+		EndpointOpenDriveInfo, EndpointOpenGet, EndpointOpenGetByPath,
+		EndpointOpenUploadCreate, EndpointOpenUploadURL, EndpointOpenUploadComplete,
+	} {
 		f.SetRateLimit(e, openOtherPerSecond)
 	}
 }

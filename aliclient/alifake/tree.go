@@ -100,7 +100,13 @@ func (fs *fileSystem) folderAt(names []string, now time.Time) *node {
 // newNode links a new child into parent under a fresh 40-hex id, the shape of
 // real file ids.
 func (fs *fileSystem) newNode(parent *node, name string, folder bool, now time.Time) *node {
-	n := &node{id: randomHex(20), driveID: fs.driveID, name: name, parent: parent, folder: folder, created: now, updated: now}
+	return fs.linkNode(parent, randomHex(20), name, folder, now)
+}
+
+// linkNode links a new child into parent under the given id; uploads use it
+// to give a finished file the id their create call announced (upload.go).
+func (fs *fileSystem) linkNode(parent *node, id, name string, folder bool, now time.Time) *node {
+	n := &node{id: id, driveID: fs.driveID, name: name, parent: parent, folder: folder, created: now, updated: now}
 	if folder {
 		n.children = make(map[string]*node)
 	}
@@ -124,6 +130,13 @@ func (fs *fileSystem) putFile(path string, b *blob, now time.Time) string {
 	case n.folder:
 		panic(fmt.Sprintf("alifake: %q is a folder, not a file", path))
 	}
+	fs.setContent(n, b, now)
+	return n.id
+}
+
+// setContent makes b the current content of file n, as a new revision: the
+// blobs of earlier revisions stay, so links issued before keep serving them.
+func (fs *fileSystem) setContent(n *node, b *blob, now time.Time) {
 	b.id = randomHex(20)
 	b.fileID = n.id
 	b.modTime = now
@@ -131,7 +144,6 @@ func (fs *fileSystem) putFile(path string, b *blob, now time.Time) string {
 	n.versions = append(n.versions, b)
 	n.updated = now
 	fs.blobs[b.id] = b
-	return n.id
 }
 
 // remove unlinks n and its subtree and retires their content, so old links
