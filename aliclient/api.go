@@ -221,3 +221,49 @@ type shareLinkResponse struct {
 	DownloadURL string `json:"download_url"`
 	URL         string `json:"url"`
 }
+
+// createRequest is the body of createWithFolders / openFile/create (spec §7):
+// a folder, or a file with its pre-hash, or its content hash and proof.
+type createRequest struct {
+	DriveID         string     `json:"drive_id"`
+	ParentFileID    string     `json:"parent_file_id"`
+	Name            string     `json:"name"`
+	Type            string     `json:"type"`
+	CheckNameMode   string     `json:"check_name_mode"`
+	Size            *int64     `json:"size,omitempty"`
+	PartInfoList    []partInfo `json:"part_info_list,omitempty"`
+	PreHash         string     `json:"pre_hash,omitempty"`
+	ContentHash     string     `json:"content_hash,omitempty"`
+	ContentHashName string     `json:"content_hash_name,omitempty"`
+	ProofVersion    string     `json:"proof_version,omitempty"`
+	ProofCode       string     `json:"proof_code,omitempty"`
+}
+
+type partInfo struct {
+	PartNumber        int    `json:"part_number"`
+	UploadURL         string `json:"upload_url,omitempty"`
+	InternalUploadURL string `json:"internal_upload_url,omitempty"`
+}
+
+// createResponse is the answer of a create: a folder, a rapid upload, or an
+// upload session with its part URLs.
+type createResponse struct {
+	FileID       string     `json:"file_id"`
+	FileName     string     `json:"file_name"`
+	UploadID     string     `json:"upload_id"`
+	RapidUpload  bool       `json:"rapid_upload"`
+	Exist        bool       `json:"exist"`
+	PartInfoList []partInfo `json:"part_info_list"`
+}
+
+// uploadURLRequest is the body of get_upload_url / getUploadUrl and complete.
+type uploadURLRequest struct {
+	DriveID      string     `json:"drive_id"`
+	FileID       string     `json:"file_id"`
+	UploadID     string     `json:"upload_id"`
+	PartInfoList []partInfo `json:"part_info_list,omitempty"`
+}
+
+type uploadURLResponse struct {
+	PartInfoList []partInfo `json:"part_info_list"`
+}

@@ -26,6 +26,11 @@ type Config struct {
 	// ShareID and SharePwd name the share link (driver share).
 	ShareID  string `env:"SHARE_ID"`
 	SharePwd string `env:"SHARE_PWD"`
+	// RapidUpload tries the drive's "second pass" (the content is already
+	// there: create the file without sending it, spec §7); InternalUpload
+	// sends parts to the internal endpoint (inside Aliyun's Beijing network).
+	RapidUpload    bool `env:"RAPID_UPLOAD" envDefault:"true"`
+	InternalUpload bool `env:"INTERNAL_UPLOAD" envDefault:"false"`
 	// PassportURL is the legacy QR login's host (alilink login without Open
 	// platform credentials).
 	PassportURL string        `env:"PASSPORT_URL" envDefault:"https://passport.alipan.com"`

@@ -79,9 +79,13 @@ var (
 //   - 429: wait for x-retry-after/Retry-After (or backoff) if the caller's deadline allows, else return it;
 //   - 5xx and transport errors: backoff and retry, cfg.MaxRetries times.
 func (c *core) call(ctx context.Context, ep *endpoint, in, out any) error {
-	body, err := json.Marshal(in)
-	if err != nil {
-		return err
+	bound, isBound := in.(tokenBound)
+	var body []byte
+	var err error
+	if !isBound {
+		if body, err = json.Marshal(in); err != nil {
+			return err
+		}
 	}
 	refreshed, renewed, sessions, retries := false, false, 0, 0
 	for {
@@ -91,6 +95,15 @@ func (c *core) call(ctx context.Context, ep *endpoint, in, out any) error {
 		var a auth
 		if ep.auth != authNone {
 			if a.access, err = c.tokens.accessToken(ctx); err != nil {
+				return err
+			}
+		}
+		if isBound { // the body proves something with this very token
+			b, err := bound.bodyFor(a.access)
+			if err != nil {
+				return err
+			}
+			if body, err = json.Marshal(b); err != nil {
 				return err
 			}
 		}
@@ -184,6 +197,13 @@ func callResult(status int, body []byte, err error) string {
 		return eb.Code
 	}
 	return "HTTP " + strconv.Itoa(status)
+}
+
+// tokenBound is a request body that depends on the access token that
+// authorises it: the rapid-upload proof code (spec §7.3) is computed from it,
+// so a replay after a refresh needs a new body.
+type tokenBound interface {
+	bodyFor(access string) (any, error)
 }
 
 // auth is what one attempt authenticates with.

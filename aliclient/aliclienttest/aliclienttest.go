@@ -28,6 +28,7 @@ func Config(tb testing.TB, fake *alifake.Fake) aliclient.Config {
 		RateOther:     1000,
 		LinkExpireSec: 14400,
 		MaxRetries:    3,
+		RapidUpload:   true,
 	}
 }
 

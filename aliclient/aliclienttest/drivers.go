@@ -51,16 +51,23 @@ func StartDriver(tb testing.TB, driver string, opts alifake.Options, log *slog.L
 }
 
 // Endpoints are a driver's names for its calls in the fake's counters.
-type Endpoints struct{ Token, List, Link string }
+type Endpoints struct {
+	Token, List, Link string
+	// Upload calls (none for share, which cannot write); parts are
+	// "upload/part" for both APIs.
+	Create, UploadURL, Complete string
+}
 
 // EndpointsOf names a driver's calls.
 func EndpointsOf(driver string) Endpoints {
 	switch driver {
 	case "open":
-		return Endpoints{Token: "open/token", List: "open/list", Link: "open/download_url"}
+		return Endpoints{Token: "open/token", List: "open/list", Link: "open/download_url",
+			Create: "open/upload_create", UploadURL: "open/get_upload_url", Complete: "open/upload_complete"}
 	case "share":
 		return Endpoints{Token: "token", List: "share/list", Link: "share/download_url"}
 	default:
-		return Endpoints{Token: "token", List: "file/list", Link: "get_download_url"}
+		return Endpoints{Token: "token", List: "file/list", Link: "get_download_url",
+			Create: "upload/create", UploadURL: "upload/get_upload_url", Complete: "upload/complete"}
 	}
 }

@@ -210,6 +210,11 @@ func (s *State) PutLink(ctx context.Context, fileID string, l aliclient.Link, tt
 	return s.seen(s.rdb.Set(ctx, s.prefix+":link:"+fileID, raw, ttl).Err())
 }
 
+// DeleteLink implements resolver.SharedLinks: an overwritten file's link is stale.
+func (s *State) DeleteLink(ctx context.Context, fileID string) error {
+	return s.seen(s.rdb.Del(ctx, s.prefix+":link:"+fileID).Err())
+}
+
 // LockLink implements resolver.SharedLinks.
 func (s *State) LockLink(ctx context.Context, fileID string, lease time.Duration) (func(), bool, error) {
 	return s.lock(ctx, s.prefix+":linklock:"+fileID, lease)

@@ -138,6 +138,16 @@ func TestLinks(t *testing.T) {
 	if _, ok, _ := s.GetLink(ctx, "f1"); ok {
 		t.Fatal("the link outlived its TTL")
 	}
+	// An overwritten file's link is dropped for every replica.
+	if err := s.PutLink(ctx, "f2", l, time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DeleteLink(ctx, "f2"); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok, _ := s.GetLink(ctx, "f2"); ok {
+		t.Fatal("a deleted link is still there")
+	}
 }
 
 func TestUnreachable(t *testing.T) {
