@@ -57,6 +57,9 @@ func loadConfig() (Config, error) {
 	if cfg.Client.StateDir == "" {
 		cfg.Client.StateDir = defaultStateDir()
 	}
+	if cfg.Streamer.SpoolDir == "" {
+		cfg.Streamer.SpoolDir = cfg.Client.StateDir
+	}
 	return cfg, cfg.Validate()
 }
 

@@ -2,10 +2,13 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"flag"
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/alilink/alilink/aliclient/alifake"
@@ -52,10 +55,25 @@ func demoCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	cfg.Client.APIURL = fake.APIURL()
 	cfg.Client.AuthURL = fake.APIURL()
 	cfg.Client.StateDir = stateDir
+	cfg.Streamer.SpoolDir = stateDir
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
 	cfg.RedisURL = "" // the demo's fake drive is this process's alone
+	// Uploads need an admin token: a random one in a file of the state dir,
+	// which the printed curl line reads (it is never printed itself).
+	tokenFile := ""
+	if cfg.Streamer.AdminToken == "" {
+		var b [16]byte
+		if _, err := rand.Read(b[:]); err != nil {
+			return err
+		}
+		cfg.Streamer.AdminToken = hex.EncodeToString(b[:])
+		tokenFile = filepath.Join(stateDir, "admin-token")
+		if err := os.WriteFile(tokenFile, []byte(cfg.Streamer.AdminToken), 0o600); err != nil {
+			return err
+		}
+	}
 	a, err := newApp(cfg, newLogger(cfg, stderr))
 	if err != nil {
 		return err
@@ -70,6 +88,11 @@ func demoCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		fmt.Fprintf(stdout, "  curl -s -r 0-15 %s | od -An -tx1   # Referer-bound: auto mode proxies it\n", u(samples.bound))
 		fmt.Fprintf(stdout, "  curl -sL -o /dev/null -w '%%{http_code} %%{size_download} bytes\\n' %s\n", u(samples.song))
 		fmt.Fprintf(stdout, "  curl -s %s | head -c 300; echo      # %d files, several drive pages\n", u(samples.bigFolder), samples.bigCount)
+		if tokenFile != "" {
+			fmt.Fprintf(stdout, "  echo hello | curl -s -T - -H \"Authorization: Bearer $(cat %s)\" %s; echo   # an upload\n",
+				tokenFile, u("/Uploads/hello.txt"))
+			fmt.Fprintf(stdout, "  curl -sL %s\n", u("/Uploads/hello.txt"))
+		}
 		fmt.Fprintf(stdout, "  curl -s %s\n\n", u("/-/readyz"))
 	})
 }

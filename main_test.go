@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"os"
 	"regexp"
 	"strings"
 	"sync"
@@ -46,6 +47,28 @@ func TestConfigErrorsNameTheVariable(t *testing.T) {
 	f("ALILINK_LINK_MARGIN", "-1s")
 	f("ALILINK_RATE_LINK", "0")
 	f("ALILINK_LINK_EXPIRE_SEC", "99999")
+	f("ALILINK_UPLOAD_MAX", "huge")
+	f("ALILINK_UPLOAD_MAX", "-1")
+	f("ALILINK_RAPID_UPLOAD", "maybe")
+}
+
+func TestUploadConfig(t *testing.T) {
+	t.Setenv("ALILINK_STATE_DIR", "/tmp/st")
+	cfg, err := loadConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Streamer.SpoolDir != "/tmp/st" || cfg.Streamer.UploadMax != 20<<30 || !cfg.Client.RapidUpload || cfg.Client.InternalUpload {
+		t.Fatalf("unexpected upload defaults: spool %q, max %d, rapid %v, internal %v",
+			cfg.Streamer.SpoolDir, cfg.Streamer.UploadMax, cfg.Client.RapidUpload, cfg.Client.InternalUpload)
+	}
+	for v, want := range map[string]streamer.ByteSize{"1048576": 1 << 20, "500MB": 500e6, "2 GiB": 2 << 30, "1TiB": 1 << 40, "7B": 7} {
+		t.Setenv("ALILINK_UPLOAD_MAX", v)
+		t.Setenv("ALILINK_SPOOL_DIR", "/tmp/sp")
+		if cfg, err := loadConfig(); err != nil || cfg.Streamer.UploadMax != want || cfg.Streamer.SpoolDir != "/tmp/sp" {
+			t.Fatalf("ALILINK_UPLOAD_MAX=%s: %d (%v), spool %q", v, cfg.Streamer.UploadMax, err, cfg.Streamer.SpoolDir)
+		}
+	}
 }
 
 func TestConfigDefaults(t *testing.T) {
@@ -67,6 +90,7 @@ func TestDefaultConfigsMatchEnv(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	cfg.Streamer.SpoolDir = "" // main's default is the state dir
 	if cfg.Streamer != streamer.DefaultConfig() {
 		t.Fatalf("streamer.DefaultConfig differs from the env defaults:\n%+v\n%+v", streamer.DefaultConfig(), cfg.Streamer)
 	}
@@ -178,6 +202,28 @@ func TestDemo(t *testing.T) {
 	}
 	if resp, body := get(noFollow, base+"/Photos/2024"); resp.StatusCode != 200 || strings.Count(string(body), `"name"`) != 450 {
 		t.Fatalf("unexpected big folder listing: %d, %d names", resp.StatusCode, strings.Count(string(body), `"name"`))
+	}
+	// The upload line: its token file, a PUT, the file read back.
+	m := regexp.MustCompile(`Bearer \$\(cat ([^)]+)\)`).FindStringSubmatch(stdout.String())
+	if m == nil {
+		t.Fatalf("the demo printed no upload line: %s", stdout.String())
+	}
+	token, err := os.ReadFile(m[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(stdout.String()+stderr.String(), string(token)) {
+		t.Fatal("the demo printed its admin token")
+	}
+	req, _ := http.NewRequest(http.MethodPut, base+"/Uploads/hello.txt", strings.NewReader("hello\n"))
+	req.Header.Set("Authorization", "Bearer "+string(token))
+	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != http.StatusCreated {
+		t.Fatalf("the demo's upload: %v %v", resp, err)
+	} else {
+		resp.Body.Close()
+	}
+	if resp, body := get(http.DefaultClient, base+"/Uploads/hello.txt"); resp.StatusCode != 200 || string(body) != "hello\n" {
+		t.Fatalf("the uploaded file reads %d %q", resp.StatusCode, body)
 	}
 	if resp, body := get(noFollow, base+"/-/readyz"); resp.StatusCode != 200 {
 		t.Fatalf("unexpected readiness %d %s", resp.StatusCode, body)

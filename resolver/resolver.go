@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"path"
 	"time"
 
 	lru "github.com/hashicorp/golang-lru/v2"
@@ -127,6 +126,7 @@ type SharedLinks interface {
 	GetLink(ctx context.Context, fileID string) (Link, bool, error)
 	PutLink(ctx context.Context, fileID string, l Link, ttl time.Duration) error
 	LockLink(ctx context.Context, fileID string, lease time.Duration) (release func(), ok bool, err error)
+	DeleteLink(ctx context.Context, fileID string) error
 }
 
 // Deps are a resolver's collaborators that are not configuration.
@@ -231,10 +231,7 @@ func (r *Resolver) stat(ctx context.Context, p string, now time.Time) (Item, err
 	if exp, ok := r.neg.Get(p); ok && now.Before(exp) {
 		return Item{}, fmt.Errorf("%w: %s", ErrNotFound, p)
 	}
-	dir, name := path.Split(p)
-	if len(dir) > 1 {
-		dir = dir[:len(dir)-1]
-	}
+	dir, name := splitPath(p)
 	parent, err := r.stat(ctx, dir, now)
 	if err != nil {
 		return Item{}, err

@@ -22,10 +22,11 @@ const (
 	actListing
 	actError
 	actInternal
+	actUpload
 	nActions
 )
 
-var actionNames = [nActions]string{"redirect", "proxy", "rewrite", "accel", "listing", "error", "internal"}
+var actionNames = [nActions]string{"redirect", "proxy", "rewrite", "accel", "listing", "error", "internal", "upload"}
 
 // observer holds the server's metrics and access log. Counters per action and
 // status are created on first use and then found without a lock or an

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"os"
 	"regexp"
 	"strings"
 	"sync/atomic"
@@ -30,6 +31,10 @@ type Resolver interface {
 	Resolve(ctx context.Context, p string) (resolver.Item, resolver.Link, error)
 	DropLink(fileID, url string)
 	Health(ctx context.Context) resolver.Health
+	// CanUpload tells whether PUT can write to the drive.
+	CanUpload() bool
+	// Upload writes src at p; rapid tells whether the drive had the content.
+	Upload(ctx context.Context, p string, src resolver.UploadSource, overwrite bool) (it resolver.Item, rapid bool, err error)
 }
 
 var _ Resolver = (*resolver.Resolver)(nil)
@@ -73,6 +78,11 @@ type Config struct {
 	AccelLocation string `env:"ACCEL_LOCATION" envDefault:"/_alilink/"`
 	// AccessLog writes one line per request.
 	AccessLog bool `env:"ACCESS_LOG" envDefault:"true"`
+	// UploadMax caps the body of a PUT (0: the default, 20GiB).
+	UploadMax ByteSize `env:"UPLOAD_MAX" envDefault:"20GiB"`
+	// SpoolDir holds upload bodies while they go to the drive (main's
+	// default: the state dir; empty here: the system's temporary dir).
+	SpoolDir string `env:"SPOOL_DIR"`
 }
 
 // DefaultConfig is Config with the defaults of its env tags (main's test
@@ -81,6 +91,7 @@ func DefaultConfig() Config {
 	return Config{
 		Mode: ModeAuto, ReadyTimeout: 5 * time.Second, StreamIdleTimeout: 30 * time.Second,
 		ResumeAttempts: 5, RewriteTTL: time.Hour, AccelLocation: "/_alilink/", AccessLog: true,
+		UploadMax: 20 << 30,
 	}
 }
 
@@ -112,6 +123,8 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("ALILINK_REWRITE_TTL: must be at least 1m, got %s", c.RewriteTTL)
 	case !strings.HasPrefix(c.AccelLocation, "/") || strings.ContainsAny(c.AccelLocation, "?# \t\r\n"):
 		return fmt.Errorf("ALILINK_ACCEL_LOCATION: must be a path starting with /, got %q", c.AccelLocation)
+	case c.UploadMax < 0:
+		return fmt.Errorf("ALILINK_UPLOAD_MAX: negative")
 	case c.AdminToken != "" && len(c.AdminToken) < 16:
 		return fmt.Errorf("ALILINK_ADMIN_TOKEN: too short to be a secret (use 16 characters or more)")
 	}
@@ -159,10 +172,19 @@ func NewWith(cfg Config, res Resolver, deps Deps) (*Server, error) {
 		deps.Metrics = metrics.NewSet()
 	}
 	cfg.ProxyURL = strings.TrimRight(cfg.ProxyURL, "/")
+	if cfg.UploadMax == 0 {
+		cfg.UploadMax = DefaultConfig().UploadMax
+	}
 	s := &Server{cfg: cfg, res: res, log: log, cdn: newCDNClient(cfg.StreamIdleTimeout), signer: sign.New(cfg.SignSecret)}
 	s.obs = newObserver(deps.Metrics, log, cfg.AccessLog, func() float64 { return float64(s.streams.Load()) })
 	if cfg.AdminToken != "" {
 		s.admin = sha256.Sum256([]byte(cfg.AdminToken))
+		if res.CanUpload() {
+			if err := os.MkdirAll(s.spoolDir(), 0o700); err != nil {
+				log.Warn("uploads will fail: the spool dir cannot be created", "dir", s.spoolDir(), "err", err)
+			}
+			s.sweepSpool()
+		}
 	}
 	return s, nil
 }
@@ -186,17 +208,22 @@ func (s *Server) ActiveStreams() int { return int(s.streams.Load()) }
 // 400, not fasthttp's 431.
 func (s *Server) HTTPServer() *fasthttp.Server {
 	return &fasthttp.Server{
-		Handler:               s.Handle,
-		Name:                  "alilink",
-		ReadBufferSize:        8 << 10,
-		ReadTimeout:           30 * time.Second,
-		WriteTimeout:          0, // streams may run for hours
-		IdleTimeout:           90 * time.Second,
-		MaxRequestBodySize:    1 << 20,
-		NoDefaultServerHeader: true,
-		NoDefaultContentType:  true,
-		CloseOnShutdown:       true,
-		LazyRequestTime:       true, // nothing reads ctx.Time(): skip a clock read per request
+		Handler:        s.Handle,
+		Name:           "alilink",
+		ReadBufferSize: 8 << 10,
+		ReadTimeout:    30 * time.Second,
+		WriteTimeout:   0, // streams may run for hours
+		IdleTimeout:    90 * time.Second,
+		// A PUT body over 1 MiB reaches serveUpload as a stream, which
+		// spools it to disk; nothing else reads a body.
+		MaxRequestBodySize: 1 << 20,
+		StreamRequestBody:  true,
+		// A PUT's body is the file, whatever its Content-Type.
+		DisablePreParseMultipartForm: true,
+		NoDefaultServerHeader:        true,
+		NoDefaultContentType:         true,
+		CloseOnShutdown:              true,
+		LazyRequestTime:              true, // nothing reads ctx.Time(): skip a clock read per request
 		// ReduceMemoryUsage would give a connection's buffers back while it
 		// streams (12 KiB less per slow player) but costs an extra read per
 		// keep-alive request: 30% of the 302 rate (bench/README.md).
@@ -234,8 +261,12 @@ func (s *Server) Handle(ctx *fasthttp.RequestCtx) {
 // route answers a drive path and tells what it answered with and the clean
 // path; streaming means a proxied body now reports for itself.
 func (s *Server) route(ctx *fasthttp.RequestCtx, raw []byte, start time.Time) (act int, p string, streaming bool) {
+	if ctx.IsPut() {
+		act, p := s.serveUpload(ctx, raw)
+		return act, p, false
+	}
 	if !ctx.IsGet() && !ctx.IsHead() {
-		ctx.Response.Header.Set("Allow", "GET, HEAD")
+		ctx.Response.Header.Set("Allow", "GET, HEAD, PUT")
 		writeText(ctx, fasthttp.StatusMethodNotAllowed, "method not allowed")
 		return actError, "", false
 	}

@@ -30,6 +30,7 @@ type testEnv struct {
 	client *http.Client // to alilink (in memory)
 	cdn    *http.Client // to the fake CDN (loopback)
 	logs   *aliclienttest.LogBuffer
+	dial   func() (net.Conn, error) // a raw connection to alilink
 }
 
 func newEnv(t *testing.T, opts alifake.Options, scfg streamer.Config) *testEnv {
@@ -119,6 +120,7 @@ func envOn(t *testing.T, driver string, fake *alifake.Fake, opts alifake.Options
 		client: &http.Client{Transport: tr, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }},
 		cdn:    &http.Client{Transport: &http.Transport{}},
 		logs:   logs,
+		dial:   ln.Dial,
 	}
 	t.Cleanup(env.cdn.CloseIdleConnections)
 	return env
