@@ -26,7 +26,7 @@ func needTool(t *testing.T, name string) string {
 		if os.Getenv("ALILINK_REQUIRE_TOOLS") != "" {
 			t.Fatalf("%s is required (ALILINK_REQUIRE_TOOLS is set) but not installed", name)
 		}
-		t.Skipf("%s not installed (Debian package ffmpeg)", name)
+		t.Skipf("%s not installed (see .ci/run for its Debian package)", name)
 	}
 	return p
 }

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -333,4 +334,43 @@ func TestSpoolSweep(t *testing.T) {
 			t.Fatalf("%s was removed: %v", p, err)
 		}
 	}
+}
+
+// TestUploadWithCurl: the README's one-liner, with the real curl: a 12 MiB
+// file (curl waits for 100 Continue) to a folder URL, which curl completes
+// with the file's name, and a chunked upload from stdin; both read back.
+func TestUploadWithCurl(t *testing.T) {
+	curl := needTool(t, "curl")
+	e, spool := uploadEnv(t, "drive", streamer.Config{})
+	base := serveTCP(t, e)
+	data := aliclienttest.RandomBytes(12<<20, 7)
+	file := filepath.Join(t.TempDir(), "Film (2024).mkv")
+	if err := os.WriteFile(file, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	run := func(stdin io.Reader, args ...string) string {
+		t.Helper()
+		cmd := exec.Command(curl, append([]string{"-sS", "--fail-with-body", "-H", "Authorization: Bearer " + adminToken}, args...)...)
+		cmd.Stdin = stdin
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("curl %v: %v: %s", args, err, out)
+		}
+		return string(out)
+	}
+	out := run(nil, "-T", file, base+"/Inbox/")
+	if !strings.Contains(out, `"path":"/Inbox/Film (2024).mkv"`) || !strings.Contains(out, `"rapid":false`) {
+		t.Fatalf("curl -T answered %s", out)
+	}
+	out = run(bytes.NewReader(data[:3<<20]), "-T", "-", base+"/Inbox/piped.bin")
+	if !strings.Contains(out, `"size":3145728`) {
+		t.Fatalf("curl -T - answered %s", out)
+	}
+	if got, err := e.fake.ReadFile("/Inbox/Film (2024).mkv"); err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("the drive holds %d bytes (%v)", len(got), err)
+	}
+	if got, err := e.fake.ReadFile("/Inbox/piped.bin"); err != nil || !bytes.Equal(got, data[:3<<20]) {
+		t.Fatalf("the drive holds %d bytes (%v)", len(got), err)
+	}
+	assertEmptyDir(t, spool)
 }
