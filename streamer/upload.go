@@ -65,6 +65,19 @@ var errTooLarge = errors.New("larger than ALILINK_UPLOAD_MAX")
 // leaves nothing on the drive. With X-Content-Sha1 a rapid upload is tried
 // before most of the body is read.
 func (s *Server) serveUpload(ctx *fasthttp.RequestCtx, raw []byte) (int, string) {
+	sp := &spool{body: ctx.RequestBodyStream(), max: int64(s.cfg.UploadMax), h: sha1.New(),
+		conn: ctx.Conn(), idle: s.cfg.StreamIdleTimeout}
+	defer sp.release()
+	act, p := s.upload(ctx, raw, sp)
+	if !sp.discard(drainMax) {
+		// Much of the body is left unread (a refusal, a rapid upload): close
+		// rather than read it all.
+		ctx.SetConnectionClose()
+	}
+	return act, p
+}
+
+func (s *Server) upload(ctx *fasthttp.RequestCtx, raw []byte, sp *spool) (int, string) {
 	if s.cfg.AdminToken == "" || !s.authorized(ctx) {
 		ctx.Response.Header.Set("WWW-Authenticate", `Bearer realm="alilink"`)
 		msg := "admin token missing or wrong"
@@ -117,9 +130,7 @@ func (s *Server) serveUpload(ctx *fasthttp.RequestCtx, raw []byte) (int, string)
 		_ = f.Close()
 		_ = os.Remove(f.Name())
 	}()
-	sp := &spool{f: f, body: ctx.RequestBodyStream(), max: int64(s.cfg.UploadMax), h: sha1.New(),
-		conn: ctx.Conn(), idle: s.cfg.StreamIdleTimeout}
-	defer sp.release()
+	sp.f = f
 	status := fasthttp.StatusCreated
 	if existed {
 		status = fasthttp.StatusOK
@@ -164,10 +175,6 @@ func (s *Server) serveUpload(ctx *fasthttp.RequestCtx, raw []byte) (int, string)
 			s.uploadError(ctx, err)
 		}
 		return actError, p
-	}
-	if !sp.done && !sp.discard(rapidDrainMax) {
-		// A rapid upload left much of the body unread: close rather than read it.
-		ctx.SetConnectionClose()
 	}
 	writeJSON(ctx, status, uploadJSON{Path: p, Size: src.Size, ContentHash: it.ContentHash, Rapid: rapid})
 	return actUpload, p
@@ -296,17 +303,20 @@ func (s *spool) ensure(upto int64) error {
 
 func (s *spool) fill() error { return s.ensure(math.MaxInt64) }
 
-// rapidDrainMax is how much of a body a rapid upload left unread is still
-// read and thrown away, so that the connection stays usable and the client
-// reads the answer (closing on unread bytes can reset the connection before
-// it does).
-const rapidDrainMax = 64 << 20
+// drainMax is how much of a body left unread (by a refusal, a rapid upload)
+// is still read and thrown away, so that the client, still sending, reads the
+// answer (closing on unread bytes can reset the connection before it does)
+// and the connection stays usable.
+const drainMax = 64 << 20
 
 // discard reads and drops up to max more bytes of the body; it tells whether
 // the body ended.
 func (s *spool) discard(max int64) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.done || s.err != nil {
+		return s.done
+	}
 	if s.buf == nil {
 		s.buf = largeBuffers.get()
 	}
