@@ -10,6 +10,7 @@ import (
 	"golang.org/x/sync/singleflight"
 
 	"github.com/alilink/alilink/aliclient/tokenstore"
+	"github.com/alilink/alilink/internal/wait"
 )
 
 // tokens owns the refresh and access tokens of one account.
@@ -188,7 +189,7 @@ func (t *tokens) refreshShared() (string, error) {
 			return t.refreshLocked(ctx, release)
 		}
 		// Another replica is refreshing: its pair will appear, or its lease end.
-		if !sleep(ctx, 100*time.Millisecond) {
+		if !wait.Sleep(ctx, 100*time.Millisecond) {
 			return "", fmt.Errorf("refresh access token: waiting for another replica: %w", ctx.Err())
 		}
 		if st, _, err = sh.Load(ctx); err != nil {

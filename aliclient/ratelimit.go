@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"golang.org/x/time/rate"
+
+	"github.com/alilink/alilink/internal/wait"
 )
 
 // rateClass is one of the drive's per-account quotas (spec §3.4).
@@ -107,7 +109,7 @@ func (l *limits) waitShared(ctx context.Context, ep *endpoint, class string, per
 				Message: "this account's request budget is spent for now", RetryAfter: d, kind: ErrRateLimited}, true
 		}
 		obs.Waited(ep.name, "governor", d)
-		if !sleep(ctx, d) {
+		if !wait.Sleep(ctx, d) {
 			return ctx.Err(), true
 		}
 	}

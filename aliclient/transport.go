@@ -13,6 +13,8 @@ import (
 	"net/http"
 	"strconv"
 	"time"
+
+	"github.com/alilink/alilink/internal/wait"
 )
 
 // Constant headers of the legacy API (spec §1.3).
@@ -123,7 +125,7 @@ func (c *core) call(ctx context.Context, ep *endpoint, in, out any) error {
 			if ctx.Err() != nil {
 				return fmt.Errorf("aliyundrive %s: %w", ep.name, ctx.Err())
 			}
-			if retries < c.cfg.MaxRetries && sleep(ctx, backoff(retries)) {
+			if retries < c.cfg.MaxRetries && wait.Sleep(ctx, backoff(retries)) {
 				retries++
 				continue
 			}
@@ -155,23 +157,23 @@ func (c *core) call(ctx context.Context, ep *endpoint, in, out any) error {
 			}
 			continue
 		case errors.Is(ae, ErrRateLimited):
-			wait := ae.RetryAfter
-			if wait <= 0 {
-				wait = backoff(retries)
+			pause := ae.RetryAfter
+			if pause <= 0 {
+				pause = backoff(retries)
 			}
-			if retries < c.cfg.MaxRetries && fitsDeadline(ctx, wait) {
-				c.obs.Waited(ep.name, "429", wait)
-				if sleep(ctx, wait) {
+			if retries < c.cfg.MaxRetries && fitsDeadline(ctx, pause) {
+				c.obs.Waited(ep.name, "429", pause)
+				if wait.Sleep(ctx, pause) {
 					retries++
 					continue
 				}
 			} else {
-				c.obs.Waited(ep.name, "refused", wait)
+				c.obs.Waited(ep.name, "refused", pause)
 			}
-			ae.RetryAfter = wait
+			ae.RetryAfter = pause
 			return ae
 		case status >= 500 && retries < c.cfg.MaxRetries:
-			if sleep(ctx, backoff(retries)) {
+			if wait.Sleep(ctx, backoff(retries)) {
 				retries++
 				continue
 			}
@@ -300,16 +302,4 @@ func backoff(n int) time.Duration {
 func fitsDeadline(ctx context.Context, d time.Duration) bool {
 	deadline, ok := ctx.Deadline()
 	return !ok || time.Until(deadline) > d
-}
-
-// sleep waits d or until ctx ends; it reports whether the full wait happened.
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
 }

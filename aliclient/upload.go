@@ -14,6 +14,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/alilink/alilink/internal/wait"
 )
 
 // Uploader is what the drivers that can write (drive, open) offer (spec §7).
@@ -330,7 +332,7 @@ func (c *core) putParts(ctx context.Context, api uploadAPI, drive string, sessio
 				continue
 			case ctx.Err() != nil:
 				return ctx.Err()
-			case attempt < c.cfg.MaxRetries && sleep(ctx, backoff(attempt)):
+			case attempt < c.cfg.MaxRetries && wait.Sleep(ctx, backoff(attempt)):
 				continue
 			case err != nil:
 				return errorf(ErrUpstream, "part %d: %v", p.PartNumber, redactQuery(err))

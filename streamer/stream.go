@@ -7,6 +7,7 @@ import (
 	"io"
 	"time"
 
+	"github.com/alilink/alilink/internal/wait"
 	"github.com/alilink/alilink/resolver"
 )
 
@@ -68,7 +69,7 @@ func (p *proxyStream) connect() error {
 		if p.failures >= p.s.cfg.ResumeAttempts || p.resumes >= maxResumes {
 			return fmt.Errorf("reading upstream: gave up after %d attempts: %w", p.failures, last)
 		}
-		if p.failures > 0 && !sleepCtx(p.ctx, retryDelay(p.failures)) {
+		if p.failures > 0 && !wait.Sleep(p.ctx, retryDelay(p.failures)) {
 			return p.ctx.Err()
 		}
 		p.failures++
@@ -253,15 +254,4 @@ var errStreamClosed = errors.New("stream closed")
 func retryDelay(n int) time.Duration {
 	d := min(100*time.Millisecond<<min(n-1, 5), 2*time.Second)
 	return d/2 + time.Duration(time.Now().UnixNano()%int64(d/2))
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
 }

@@ -101,6 +101,11 @@ func (s *Server) upload(ctx *fasthttp.RequestCtx, raw []byte, sp *spool) (int, s
 		writeText(ctx, fasthttp.StatusMethodNotAllowed, "this drive is read-only (a share link)")
 		return actError, p
 	}
+	want := strings.ToLower(strings.TrimSpace(string(ctx.Request.Header.Peek("X-Content-Sha1"))))
+	if want != "" && (len(want) != 40 || strings.Trim(want, "0123456789abcdef") != "") {
+		writeText(ctx, fasthttp.StatusBadRequest, "X-Content-Sha1 is not a SHA-1 in hex")
+		return actError, p
+	}
 	args := ctx.QueryArgs()
 	overwrite := string(args.Peek("overwrite")) == "1" || string(args.Peek("overwrite")) == "true" ||
 		strings.EqualFold(string(ctx.Request.Header.Peek("Overwrite")), "T")
@@ -134,11 +139,6 @@ func (s *Server) upload(ctx *fasthttp.RequestCtx, raw []byte, sp *spool) (int, s
 	status := fasthttp.StatusCreated
 	if existed {
 		status = fasthttp.StatusOK
-	}
-	want := strings.ToLower(strings.TrimSpace(string(ctx.Request.Header.Peek("X-Content-Sha1"))))
-	if want != "" && (len(want) != 40 || strings.Trim(want, "0123456789abcdef") != "") {
-		writeText(ctx, fasthttp.StatusBadRequest, "X-Content-Sha1 is not a SHA-1 in hex")
-		return actError, p
 	}
 	var src resolver.UploadSource
 	if want != "" && size >= 0 {
@@ -192,9 +192,9 @@ var (
 )
 
 // bodyError answers a body that broke off, ran over the cap or did not match
-// its headers. The connection is closed: what is left of the body is unread.
+// its headers (serveUpload closes the connection if the body cannot be read
+// to its end).
 func (s *Server) bodyError(ctx *fasthttp.RequestCtx, p string, sp *spool, err error) {
-	ctx.SetConnectionClose()
 	switch {
 	case errors.Is(err, errTooLarge):
 		writeText(ctx, fasthttp.StatusRequestEntityTooLarge, "larger than ALILINK_UPLOAD_MAX")
