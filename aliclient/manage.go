@@ -157,8 +157,7 @@ func manageErr(op string, err error) error {
 		return fmt.Errorf("%s: %w (%w)", op, ErrExists, err)
 	case ae.Code == "ForbiddenFileInTheRecycleBin":
 		return fmt.Errorf("%s: %w (%w)", op, ErrTrashed, err)
-	case ae.Code == "NotFound.ParentFileId" || strings.HasPrefix(ae.Code, "InvalidParameter.ToParentFileId") ||
-		(ae.Code == "InvalidResource.FileTypeFile" && strings.Contains(op, "to")):
+	case ae.Code == "NotFound.ParentFileId" || strings.HasPrefix(ae.Code, "InvalidParameter.ToParentFileId"):
 		return fmt.Errorf("%s: %w (%w)", op, ErrBadTarget, err)
 	}
 	return fmt.Errorf("%s: %w", op, err)

@@ -422,3 +422,30 @@ func TestFailNextAfter(t *testing.T) {
 		t.Fatalf("unexpected name after the calls; got /d.txt = %q; want %q", id, a)
 	}
 }
+
+func TestManageOpenMoveModes(t *testing.T) {
+	f := startFake(t, Options{})
+	u := openUploader(t, f)
+	d := f.AddFolder("/d")
+	f.AddFile("/d/a.txt", []byte("old"))
+	f.AddFolder("/d/dir")
+	a := f.AddFile("/a.txt", []byte("a"))
+	resp := u.call(t, "/adrive/v1.0/openFile/move", map[string]any{"file_id": a, "to_parent_file_id": d, "check_name_mode": "auto_rename"})
+	if id, _ := f.FileID("/d/a(1).txt"); resp.status != http.StatusOK || id != a || resp.fields(t)["exist"] != false {
+		t.Fatalf("unexpected auto_rename move; got %d %s and /d/a(1).txt = %q; want 200 and %q", resp.status, resp.raw, id, a)
+	}
+	b := f.AddFile("/a.txt", []byte("b"))
+	resp = u.call(t, "/adrive/v1.0/openFile/move", map[string]any{"file_id": b, "to_parent_file_id": d, "check_name_mode": "ignore"})
+	if got, _ := f.ReadFile("/d/a.txt"); resp.status != http.StatusOK || string(got) != "b" {
+		t.Fatalf("unexpected ignore move; got %d %s and /d/a.txt = %q; want 200 and the moved file in place", resp.status, resp.raw, got)
+	}
+	dir := f.AddFolder("/dir")
+	resp = u.call(t, "/adrive/v1.0/openFile/move", map[string]any{"file_id": dir, "to_parent_file_id": d, "check_name_mode": "ignore"})
+	if resp.status != http.StatusConflict || resp.code(t) != "AlreadyExist.File" {
+		t.Fatalf("unexpected ignore move onto a folder; got %d %s; want 409 AlreadyExist.File", resp.status, resp.raw)
+	}
+	resp = u.call(t, "/adrive/v1.0/openFile/move", map[string]any{"file_id": dir, "to_parent_file_id": d, "check_name_mode": "overwrite"})
+	if resp.status != http.StatusBadRequest || resp.code(t) != "InvalidParameter.CheckNameMode" {
+		t.Fatalf("unexpected overwrite move; got %d %s; want 400 InvalidParameter.CheckNameMode", resp.status, resp.raw)
+	}
+}
