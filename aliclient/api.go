@@ -250,6 +250,7 @@ type partInfo struct {
 type createResponse struct {
 	FileID       string     `json:"file_id"`
 	FileName     string     `json:"file_name"`
+	Type         string     `json:"type"`
 	UploadID     string     `json:"upload_id"`
 	RapidUpload  bool       `json:"rapid_upload"`
 	Exist        bool       `json:"exist"`

@@ -128,22 +128,66 @@ func (o *OpenClient) Mkdir(ctx context.Context, parentID, name string) (File, er
 	return o.mkdir(ctx, openUpload, d, parentID, name)
 }
 
-// Upload implements Uploader for the open driver.
+// Upload implements Uploader for the open driver. The open create has no
+// "overwrite" (spec §13.2): see replace.
 func (o *OpenClient) Upload(ctx context.Context, parentID, name string, src UploadSource, overwrite bool) (File, bool, error) {
 	d, err := o.drive(ctx)
 	if err != nil {
 		return File{}, false, err
 	}
-	return o.upload(ctx, openUpload, d, parentID, name, src, overwrite)
+	f, rapid, err := o.upload(ctx, openUpload, d, parentID, name, src, false)
+	var ex *existsError
+	if !overwrite || !errors.As(err, &ex) || ex.folder {
+		return f, rapid, err
+	}
+	return o.replace(ctx, d, parentID, name, ex.id, src)
+}
+
+// replace overwrites the file oldID (named name) on the open API without a
+// moment in which its content could be lost: the new content is uploaded
+// under a temporary name first; then the old file is renamed aside, the new
+// one renamed into place, and the old one trashed. A failure before the
+// last step puts the old file back under its name and trashes the new one;
+// a failed trash leaves the old file, hidden under its temporary name, to be
+// removed by hand (logged). Once the upload is done the steps run to the
+// end even if the caller goes away.
+func (o *OpenClient) replace(ctx context.Context, drive, parentID, name, oldID string, src UploadSource) (File, bool, error) {
+	f, rapid, err := o.upload(ctx, openUpload, drive, parentID, tempName("upload"), src, false)
+	if err != nil {
+		return File{}, false, err
+	}
+	ctx, cancel := detached(ctx)
+	defer cancel()
+	dropNew := func() {
+		if err := o.Trash(ctx, f.ID); err != nil {
+			o.log.Error("an overwrite failed and its new upload stays under a temporary name", "file_id", f.ID, "err", err)
+		}
+	}
+	aside := tempName("old")
+	if _, err := o.rename(ctx, &epOpenUpdate, drive, oldID, aside); err != nil {
+		dropNew()
+		return File{}, false, fmt.Errorf("overwrite %s: set the old file aside: %w", name, err)
+	}
+	placed, err := o.rename(ctx, &epOpenUpdate, drive, f.ID, name)
+	if err != nil {
+		if _, berr := o.rename(ctx, &epOpenUpdate, drive, oldID, name); berr != nil {
+			o.log.Error("an overwrite failed half-way: the old file is kept under a temporary name",
+				"name", name, "file_id", oldID, "temporary_name", aside, "err", berr)
+		}
+		dropNew()
+		return File{}, false, fmt.Errorf("overwrite %s: put the new file in place: %w", name, err)
+	}
+	if err := o.Trash(ctx, oldID); err != nil {
+		o.log.Error("an overwrite could not trash the old file: it stays under a temporary name",
+			"file_id", oldID, "temporary_name", aside, "err", err)
+	}
+	placed.Size, placed.ContentHash = f.Size, f.ContentHash
+	return placed, rapid, nil
 }
 
 func (c *core) mkdir(ctx context.Context, api uploadAPI, drive, parentID, name string) (File, error) {
-	req := createRequest{DriveID: drive, ParentFileID: parentID, Name: name, Type: "folder", CheckNameMode: "refuse"}
-	var resp createResponse
-	if err := c.call(ctx, api.create, req, &resp); err != nil {
-		return File{}, fmt.Errorf("mkdir %s: %w", name, err)
-	}
-	return File{ID: resp.FileID, ParentID: parentID, Name: name, Folder: true}, nil
+	f, _, err := c.createFolder(ctx, api, drive, parentID, name)
+	return f, err
 }
 
 func nameMode(overwrite bool) string {
@@ -264,6 +308,14 @@ func (c *core) upload(ctx context.Context, api uploadAPI, drive, parentID, name 
 	if err != nil {
 		return File{}, false, uploadErr(name, err)
 	}
+	if resp.Exist {
+		// "refuse" met a taken name: the answer is the item in the way,
+		// with nothing to upload (spec §13.2).
+		return File{}, false, &existsError{name: name, id: resp.FileID, folder: resp.Type == "folder"}
+	}
+	if resp.UploadID == "" {
+		return File{}, false, errorf(ErrUpstream, "upload %s: the drive answered no upload_id", name)
+	}
 	if err := c.putParts(ctx, api, drive, resp, src, ps); err != nil {
 		return File{}, false, fmt.Errorf("upload %s: %w", name, err)
 	}
@@ -275,6 +327,23 @@ func (c *core) upload(ctx context.Context, api uploadAPI, drive, parentID, name 
 	f, err := c.completeUpload(ctx, api, drive, name, resp)
 	return f, false, err
 }
+
+// existsError is a create that found the name taken: ErrExists, with the
+// item in the way.
+type existsError struct {
+	name, id string
+	folder   bool
+}
+
+func (e *existsError) Error() string {
+	kind := "file"
+	if e.folder {
+		kind = "folder"
+	}
+	return fmt.Sprintf("upload %s: %s (a %s, id %s)", e.name, ErrExists, kind, e.id)
+}
+
+func (e *existsError) Unwrap() error { return ErrExists }
 
 // uploadErr gives a name clash its own kind.
 func uploadErr(name string, err error) error {

@@ -48,8 +48,17 @@ func (r *Resolver) Upload(ctx context.Context, p string, src UploadSource, overw
 	if err != nil {
 		return Item{}, false, err
 	}
+	// An overwrite on the open API makes a new file (a new id): the old
+	// one's link goes too.
+	var oldID string
+	if e, ok := r.paths.Peek(p); ok {
+		oldID = e.item.ID
+	}
 	f, rapid, err := up.Upload(ctx, parent.ID, name, src, overwrite)
 	r.forget(ctx, dir, p, f.ID)
+	if oldID != "" && oldID != f.ID {
+		r.forget(ctx, dir, p, oldID)
+	}
 	return f, rapid, err
 }
 

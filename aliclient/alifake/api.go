@@ -48,6 +48,9 @@ func (f *Fake) routeFor(r *http.Request) (apiRoute, bool) {
 	if route, ok := staticRoute(path); ok {
 		return route, true
 	}
+	if route, ok := manageRoute(path); ok {
+		return route, true
+	}
 	if _, ok := qrStatusSID(path); ok {
 		return apiRoute{endpoint: EndpointQROpenStatus, method: http.MethodGet, serve: (*Fake).serveQRStatus}, true
 	}

@@ -190,6 +190,7 @@ type Fake struct {
 	up       uploadStore
 	ds       deviceSessions
 	ctl      controls
+	manage   *manageStore // recycle bin and async tasks (manage.go)
 
 	closed   bool
 	started  bool

@@ -23,7 +23,7 @@ const (
 // SetOpenRateLimits applies the documented Open platform quotas (§3.4) with
 // SetRateLimit: openFile/list 4/s, getDownloadUrl 1/s, and 15/s for each of
 // getDriveInfo, openFile/get, get_by_path, create, getUploadUrl and
-// complete. The token endpoint belongs to the OAuth service and part PUTs to
+// complete, and for the file-management calls (§14). The token endpoint belongs to the OAuth service and part PUTs to
 // OSS; both stay unlimited. SetRateLimit changes them one by one afterwards.
 func (f *Fake) SetOpenRateLimits() {
 	f.SetRateLimit(EndpointOpenList, openListPerSecond)
@@ -32,6 +32,9 @@ func (f *Fake) SetOpenRateLimits() {
 		EndpointOpenDriveInfo, EndpointOpenGet, EndpointOpenGetByPath,
 		EndpointOpenUploadCreate, EndpointOpenUploadURL, EndpointOpenUploadComplete,
 	} {
+		f.SetRateLimit(e, openOtherPerSecond)
+	}
+	for _, e := range openManageEndpoints {
 		f.SetRateLimit(e, openOtherPerSecond)
 	}
 }

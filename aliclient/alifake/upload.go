@@ -164,8 +164,10 @@ func (f *Fake) serveOpenUploadCreate(w http.ResponseWriter, r *http.Request, bod
 	}
 }
 
-// validate checks the fields of a create call and returns its mode.
-func (req *createRequest) validate() (string, *uploadError) {
+// validate checks the fields of a create call and returns its mode. The Open
+// create knows no "overwrite" (§13.2): it answers 400
+// InvalidParameter.CheckNameMode as for any unknown mode.
+func (req *createRequest) validate(open bool) (string, *uploadError) {
 	mode := cmp.Or(req.CheckNameMode, modeIgnore)
 	switch {
 	case req.ParentFileID == "":
@@ -178,7 +180,8 @@ func (req *createRequest) validate() (string, *uploadError) {
 		return "", errInvalid("Name", "name")
 	case req.Type != "file" && req.Type != "folder":
 		return "", errInvalid("Type", "type")
-	case !slices.Contains([]string{modeRefuse, modeOverwrite, modeAutoRename, modeIgnore}, mode):
+	case !slices.Contains([]string{modeRefuse, modeOverwrite, modeAutoRename, modeIgnore}, mode),
+		open && mode == modeOverwrite:
 		return "", errInvalid("CheckNameMode", "check_name_mode")
 	}
 	if req.Type == "folder" {
@@ -237,7 +240,7 @@ func isLowerHex40(s string) bool {
 // checks run in this order: fields, parent folder, name conflict, then for
 // files content_hash (rapid upload), else pre_hash, else a plain session.
 func (f *Fake) create(w http.ResponseWriter, r *http.Request, fs *fileSystem, req createRequest, open bool) {
-	mode, err := req.validate()
+	mode, err := req.validate(open)
 	if err != nil {
 		err.write(w)
 		return
@@ -252,14 +255,22 @@ func (f *Fake) create(w http.ResponseWriter, r *http.Request, fs *fileSystem, re
 	}
 
 	f.mu.Lock()
-	t, err := resolveTarget(fs, req.ParentFileID, req.Name, mode)
+	t, existing, err := resolveTarget(fs, req.ParentFileID, req.Name, mode)
 	var candidates []*blob
-	if err == nil && size >= 0 && (req.PreHash != "" || req.ContentHash != "") {
+	var taken entry
+	if existing != nil {
+		taken = snapshot(existing)
+	}
+	if err == nil && existing == nil && size >= 0 && (req.PreHash != "" || req.ContentHash != "") {
 		candidates = f.blobsOfSize(size)
 	}
 	f.mu.Unlock()
 	if err != nil {
 		err.write(w)
+		return
+	}
+	if existing != nil {
+		writeExist(w, taken, open)
 		return
 	}
 
@@ -335,16 +346,17 @@ func parentFolder(fs *fileSystem, id string) (*node, *uploadError) {
 }
 
 // resolveTarget applies check_name_mode to a file create. With "refuse" an
-// existing name is 409 AlreadyExist.File; with "overwrite" the upload takes
-// over the existing file's id; with "auto_rename" it gets a free name. The
-// tree holds one entry per name, so "ignore" cannot keep both files: the
+// existing name (file or folder) is no error but the item in the way, which
+// the create answers with exist: true (§13.2); with "overwrite" the upload
+// takes over the existing file's id; with "auto_rename" it gets a free name.
+// The tree holds one entry per name, so "ignore" cannot keep both files: the
 // upload replaces the existing file at completion under a new id. A folder
-// in the way is 409 for every mode but "auto_rename". Called with Fake.mu
-// held.
-func resolveTarget(fs *fileSystem, parentID, name, mode string) (target, *uploadError) {
+// in the way of "overwrite" or "ignore" is 409 AlreadyExist.File. Called with
+// Fake.mu held.
+func resolveTarget(fs *fileSystem, parentID, name, mode string) (target, *node, *uploadError) {
 	parent, err := parentFolder(fs, parentID)
 	if err != nil {
-		return target{}, err
+		return target{}, nil, err
 	}
 	t := target{fs: fs, parentID: parentID, name: name, mode: mode, fileID: randomHex(20)}
 	existing := parent.children[name]
@@ -352,12 +364,40 @@ func resolveTarget(fs *fileSystem, parentID, name, mode string) (target, *upload
 	case existing == nil:
 	case mode == modeAutoRename:
 		t.name = freeName(parent, name, false)
-	case existing.folder || mode == modeRefuse:
-		return target{}, errAlreadyExist()
+	case mode == modeRefuse:
+		return target{}, existing, nil
+	case existing.folder:
+		return target{}, nil, errAlreadyExist()
 	case mode == modeOverwrite:
 		t.fileID = existing.id
 	}
-	return t, nil
+	return t, nil, nil
+}
+
+// writeExist answers a create with "refuse" whose name is taken: 201 on the
+// legacy API, 200 on the Open one, exist: true and the existing item's
+// fields, and no upload_id or part_info_list — there is nothing to upload
+// (§13.2, §14.2).
+func writeExist(w http.ResponseWriter, e entry, open bool) {
+	resp := createResponse{
+		DriveID:      e.driveID,
+		FileID:       e.id,
+		FileName:     e.name,
+		ParentFileID: e.parentID,
+		Type:         "file",
+		Exist:        true,
+		EncryptMode:  "none",
+		Status:       "available",
+	}
+	if e.folder {
+		resp.Type = "folder"
+	}
+	status := http.StatusOK
+	if !open {
+		status = http.StatusCreated
+		resp.DomainID = domainID
+	}
+	writeJSON(w, status, resp)
 }
 
 // freeName is the auto_rename choice: "name(1).ext", "name(2).ext", … (the
@@ -380,12 +420,13 @@ func freeName(parent *node, name string, folder bool) string {
 	}
 }
 
-// createFolder creates a folder. An existing folder of that name is
-// answered as it is, with exist: true and 200, for every mode but
-// "auto_rename" (which creates "name(1)"): clients create missing parents
-// level by level with "refuse" (§7.1), and the tree cannot hold the
-// duplicate "ignore" would make. A file of that name is 409
-// AlreadyExist.File.
+// createFolder creates a folder. A taken name is answered with the item in
+// the way, exist: true and the create's usual status (legacy 201, Open 200;
+// §13.2, §14.2) — a folder for every mode but "auto_rename" (which creates
+// "name(1)"): clients create missing parents level by level with "refuse",
+// and the tree cannot hold the duplicate "ignore" would make. A file in the
+// way is exist: true (type file) with "refuse", and 409 AlreadyExist.File
+// with the other modes.
 func (f *Fake) createFolder(w http.ResponseWriter, fs *fileSystem, parentID, name, mode string, open bool) {
 	f.mu.Lock()
 	parent, err := parentFolder(fs, parentID)
@@ -397,7 +438,7 @@ func (f *Fake) createFolder(w http.ResponseWriter, fs *fileSystem, parentID, nam
 		case existing == nil:
 		case mode == modeAutoRename:
 			name = freeName(parent, name, true)
-		case existing.folder:
+		case existing.folder || mode == modeRefuse:
 			n, exist = existing, true
 		default:
 			err = errAlreadyExist()
@@ -406,22 +447,29 @@ func (f *Fake) createFolder(w http.ResponseWriter, fs *fileSystem, parentID, nam
 	if err == nil && n == nil {
 		n = fs.newNode(parent, name, true, f.stamp())
 	}
+	var e entry
+	if n != nil {
+		e = snapshot(n)
+	}
 	f.mu.Unlock()
 	if err != nil {
 		err.write(w)
 		return
 	}
+	if exist {
+		writeExist(w, e, open)
+		return
+	}
 	status := http.StatusCreated
-	if exist || open {
+	if open {
 		status = http.StatusOK
 	}
 	writeJSON(w, status, createResponse{
 		DriveID:      fs.driveID,
-		FileID:       n.id,
-		FileName:     n.name,
+		FileID:       e.id,
+		FileName:     e.name,
 		ParentFileID: parentID,
 		Type:         "folder",
-		Exist:        exist,
 	})
 }
 

@@ -40,8 +40,10 @@ func TestUploadFolder(t *testing.T) {
 			}
 			resp = mkdir("root", "A", "refuse")
 			m = resp.fields(t)
-			if resp.status != http.StatusOK || m["exist"] != true || m["file_id"] != a {
-				t.Fatalf("unexpected second mkdir; got %d %s; want 200, exist true, file_id %s", resp.status, resp.raw, a)
+			// §13.2: a taken name with refuse is the create's own status,
+			// exist: true and the existing id — legacy 201, open 200.
+			if resp.status != created || m["exist"] != true || m["file_id"] != a || m["upload_id"] != nil {
+				t.Fatalf("unexpected second mkdir; got %d %s; want %d, exist true, file_id %s", resp.status, resp.raw, created, a)
 			}
 			// Level by level, as a client creates missing parents.
 			resp = mkdir(a, "B", "refuse")
@@ -58,7 +60,8 @@ func TestUploadFolder(t *testing.T) {
 				code, fileName             string
 			}{
 				{"auto_rename", "root", "A", "auto_rename", created, "", "A(1)"},
-				{"a file in the way", "root", "file.txt", "refuse", http.StatusConflict, "AlreadyExist.File", ""},
+				{"a file in the way, refuse", "root", "file.txt", "refuse", created, "", "file.txt"},
+				{"a file in the way, ignore", "root", "file.txt", "ignore", http.StatusConflict, "AlreadyExist.File", ""},
 				{"unknown parent", "nope", "C", "refuse", http.StatusNotFound, "NotFound.File", ""},
 				{"bad mode", "root", "C", "sometimes", http.StatusBadRequest, "InvalidParameter.CheckNameMode", ""},
 				{"slash in name", "root", "C/D", "refuse", http.StatusBadRequest, "InvalidParameter.Name", ""},
@@ -74,6 +77,11 @@ func TestUploadFolder(t *testing.T) {
 					}
 					if tc.fileName != "" && resp.fields(t)["file_name"] != tc.fileName {
 						t.Fatalf("unexpected file_name; got %v; want %q", resp.fields(t)["file_name"], tc.fileName)
+					}
+					if tc.folder == "file.txt" && tc.code == "" {
+						if m := resp.fields(t); m["exist"] != true || m["type"] != "file" {
+							t.Fatalf("unexpected answer for a file in the way; got %s; want exist true, type file", resp.raw)
+						}
 					}
 				})
 			}
@@ -160,7 +168,7 @@ func TestUploadNameModes(t *testing.T) {
 		path     string // where the upload lands
 		oldStays bool   // the old file keeps its name and content
 	}{
-		{"refuse", http.StatusConflict, false, "", true},
+		{"refuse", http.StatusCreated, false, "", true},
 		{"overwrite", http.StatusCreated, true, "/d/a.txt", false},
 		{"ignore", http.StatusCreated, false, "/d/a.txt", false},
 		{"auto_rename", http.StatusCreated, false, "/d/a(1).txt", true},
@@ -176,9 +184,11 @@ func TestUploadNameModes(t *testing.T) {
 			if resp.status != tc.status {
 				t.Fatalf("unexpected create status; got %d %s; want %d", resp.status, resp.raw, tc.status)
 			}
-			if tc.status == http.StatusConflict {
-				if resp.code(t) != "AlreadyExist.File" || f.OpenUploads() != 0 {
-					t.Fatalf("unexpected refusal; got %s and %d open uploads; want AlreadyExist.File and none", resp.raw, f.OpenUploads())
+			if tc.mode == modeRefuse {
+				// §13.2: not an error, but nothing to upload.
+				m := resp.fields(t)
+				if m["exist"] != true || m["file_id"] != old || m["upload_id"] != nil || m["part_info_list"] != nil || f.OpenUploads() != 0 {
+					t.Fatalf("unexpected refusal; got %s and %d open uploads; want exist true, file_id %s, no upload and none open", resp.raw, f.OpenUploads(), old)
 				}
 				return
 			}
@@ -297,7 +307,7 @@ func TestUploadRapid(t *testing.T) {
 		{"overwrite", rapidBody("root", "synth.bin", "overwrite", data, proofFor(u.token, data)), 201, "", true, "/synth.bin", data},
 		{"wrong proof", rapidBody("root", "bad.bin", "refuse", data, "AAAAAAAAAAA="), 400, "InvalidParameter.ProofCode", false, "", nil},
 		{"proof of another token", rapidBody("root", "bad.bin", "refuse", data, proofFor(other.token, data)), 400, "InvalidParameter.ProofCode", false, "", nil},
-		{"refuse an existing name", rapidBody("root", "orig.bin", "refuse", data, proofFor(u.token, data)), 409, "AlreadyExist.File", false, "", nil},
+		{"refuse an existing name", rapidBody("root", "orig.bin", "refuse", data, proofFor(u.token, data)), 201, "", false, "", nil},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -311,6 +321,9 @@ func TestUploadRapid(t *testing.T) {
 				t.Fatalf("unexpected open uploads; got %d; want %d", f.OpenUploads(), before)
 			}
 			if !tc.rapid {
+				if m := resp.fields(t); tc.status == 201 && (m["exist"] != true || m["rapid_upload"] != nil || m["upload_id"] != nil) {
+					t.Fatalf("unexpected answer to a taken name; got %s; want exist true, no rapid_upload, no upload_id", resp.raw)
+				}
 				if _, ok := f.FileID("/bad.bin"); ok {
 					t.Fatalf("unexpected file after a refused proof; got one; want none")
 				}
