@@ -121,26 +121,35 @@ func kindOf(status int, code string) error {
 	}
 }
 
-// retryAfterHeader reads x-retry-after (the drive's) or Retry-After, in seconds
-// or as an HTTP date. 0 means not given.
+// retryAfterHeader reads the wait a 429 asks for; 0 means not given. The
+// drive's x-retry-after is in milliseconds (spec §13.1: "wait x-retry-after
+// milliseconds"); the standard Retry-After, which a broker or gateway may
+// send, is seconds or an HTTP date and counts only without x-retry-after.
 func retryAfterHeader(h http.Header, now time.Time) time.Duration {
-	for _, name := range [...]string{"X-Retry-After", "Retry-After"} {
-		v := strings.TrimSpace(h.Get(name))
-		if v == "" {
-			continue
+	if v := strings.TrimSpace(h.Get("X-Retry-After")); v != "" {
+		if ms, err := strconv.ParseFloat(v, 64); err == nil && ms >= 0 && ms < maxRetryAfterMillis {
+			return time.Duration(ms * float64(time.Millisecond))
 		}
-		if sec, err := strconv.ParseFloat(v, 64); err == nil && sec >= 0 {
-			return time.Duration(sec * float64(time.Second))
-		}
-		if t, err := http.ParseTime(v); err == nil {
-			if d := t.Sub(now); d > 0 {
-				return d
-			}
-			return 0
+	}
+	v := strings.TrimSpace(h.Get("Retry-After"))
+	if v == "" {
+		return 0
+	}
+	if sec, err := strconv.ParseFloat(v, 64); err == nil && sec >= 0 && sec < maxRetryAfterMillis/1000 {
+		return time.Duration(sec * float64(time.Second))
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		if d := t.Sub(now); d > 0 {
+			return d
 		}
 	}
 	return 0
 }
+
+// maxRetryAfterMillis bounds what a header may ask for (a day) so that a
+// silly value cannot overflow a Duration; the caller's deadline bounds the
+// actual wait anyway.
+const maxRetryAfterMillis = 24 * 3600 * 1000
 
 // sanitizeMessage keeps the drive's message readable and safe to log: bounded in
 // length, printable, and with anything shaped like a token (a long run of token

@@ -49,11 +49,22 @@ func TestRetryAfterHeader(t *testing.T) {
 			t.Fatalf("unexpected wait for %s: %s; got %v; want %v", name, value, got, want)
 		}
 	}
-	f("x-retry-after", "2", 2*time.Second)
+	f("x-retry-after", "2", 2*time.Millisecond)
+	f("x-retry-after", "1500", 1500*time.Millisecond)
+	f("x-retry-after", "734", 734*time.Millisecond)
+	f("x-retry-after", "junk", 0)
+	f("Retry-After", "2", 2*time.Second)
 	f("Retry-After", "1.5", 1500*time.Millisecond)
 	f("Retry-After", now.Add(7*time.Second).Format(http.TimeFormat), 7*time.Second)
 	f("Retry-After", "soon", 0)
 	f("Retry-After", "-3", 0)
+	f("Retry-After", "1e300", 0)
+
+	// x-retry-after wins when both are sent.
+	h := http.Header{"X-Retry-After": {"250"}, "Retry-After": {"30"}}
+	if got := retryAfterHeader(h, now); got != 250*time.Millisecond {
+		t.Fatalf("unexpected wait with both headers; got %v; want 250ms", got)
+	}
 }
 
 func TestSanitizeMessage(t *testing.T) {

@@ -78,7 +78,7 @@ var (
 //   - AccessTokenInvalid/Expired: refresh once and replay;
 //   - DeviceSessionSignatureInvalid/UserDeviceOffline: create the session and replay, at most 3 times;
 //   - ShareLinkTokenInvalid: fetch a new share token and replay, once;
-//   - 429: wait for x-retry-after/Retry-After (or backoff) if the caller's deadline allows, else return it;
+//   - 429: wait for x-retry-after (ms) or Retry-After (s), or backoff, if the caller's deadline allows, else return it;
 //   - 5xx and transport errors: backoff and retry, cfg.MaxRetries times.
 func (c *core) call(ctx context.Context, ep *endpoint, in, out any) error {
 	bound, isBound := in.(tokenBound)
