@@ -105,13 +105,7 @@ func (t *tokens) doRefresh() (string, error) {
 	resp, err := t.refresh(ctx, rt)
 	if err != nil {
 		t.c.obs.TokenRefreshed(time.Time{}, err)
-		if errors.Is(err, ErrTokenDead) {
-			t.mu.Lock()
-			t.dead = err
-			t.access = ""
-			t.mu.Unlock()
-			t.c.log.Error("the drive rejected the refresh token; get a new one (alilink login) and set ALILINK_REFRESH_TOKEN",
-				"err", err)
+		if t.permanent(err) {
 			return "", err
 		}
 		t.c.log.Warn("token refresh failed", "err", err)
@@ -142,6 +136,27 @@ func (t *tokens) doRefresh() (string, error) {
 		t.c.log.Info("access token refreshed", "expires_in", lifetime.String())
 	}
 	return resp.AccessToken, nil
+}
+
+// permanent records a refusal that no retry of the same refresh token can
+// turn around (spec §13.3): a dead token (log in again) or a refused app
+// (fix the configuration). From then on every caller fails at once with it,
+// without asking the drive again, until a restart with a new token or
+// configuration: a dead token must not cause a storm of refreshes.
+func (t *tokens) permanent(err error) bool {
+	if !errors.Is(err, ErrTokenDead) && !errors.Is(err, ErrBadApp) {
+		return false
+	}
+	t.mu.Lock()
+	t.dead = err
+	t.access = ""
+	t.mu.Unlock()
+	if errors.Is(err, ErrBadApp) {
+		t.c.log.Error("the Open platform refused the app's credentials; fix the variable named and restart", "err", err)
+	} else {
+		t.c.log.Error("the drive rejected the refresh token: re-authorise (alilink login) and set ALILINK_REFRESH_TOKEN", "err", err)
+	}
+	return true
 }
 
 // invalidate drops an access token the drive refused, unless a newer one
@@ -232,11 +247,16 @@ func (t *tokens) refreshLocked(ctx context.Context, release func()) (string, err
 	if err != nil {
 		t.c.obs.TokenRefreshed(time.Time{}, err)
 		if errors.Is(err, ErrTokenDead) {
+			// Every replica must stop trying it: mark it dead for all.
 			st.Dead, st.Access = true, ""
-			_ = sh.Store(ctx, st)
-			_, _, derr := t.adoptShared(st)
-			t.c.log.Error("the drive rejected the refresh token; get a new one (alilink login) and set ALILINK_REFRESH_TOKEN", "err", err)
-			return "", derr
+			if serr := sh.Store(ctx, st); serr != nil {
+				t.c.log.Warn("could not mark the dead refresh token in the shared state", "err", serr)
+			}
+		}
+		// A refused app is this replica's configuration, not the shared
+		// token's fault: it stops here and the shared state stays as it is.
+		if t.permanent(err) {
+			return "", err
 		}
 		return "", fmt.Errorf("refresh access token: %w", err)
 	}

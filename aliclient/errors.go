@@ -21,6 +21,10 @@ var (
 	ErrNotFolder = errors.New("not a folder")
 	// ErrTokenDead: the refresh token was refused; only a new token helps.
 	ErrTokenDead = errors.New("refresh token rejected by the drive")
+	// ErrBadApp: the Open platform refused the app itself (InvalidClientId,
+	// InvalidClientSecret, AppNotExists, spec §13.3): the operator's
+	// configuration is wrong, not the login; the message names the variable.
+	ErrBadApp = errors.New("the Open platform refused the app's credentials")
 	// ErrNoToken: no refresh token is configured or saved.
 	ErrNoToken = errors.New("no refresh token")
 	// ErrUnauthorized: the drive refused the access token even after a refresh.
@@ -86,6 +90,9 @@ func decodeError(endpoint string, status int, header http.Header, body []byte) *
 	_ = json.Unmarshal(body, &eb) // a body without {code,message} still yields an error by status
 	e := &APIError{Endpoint: endpoint, HTTPStatus: status, Code: eb.Code, Message: sanitizeMessage(eb.Message)}
 	e.kind = kindOf(status, eb.Code)
+	if k := tokenKind(endpoint, eb.Code); k != nil {
+		e.kind = k
+	}
 	if errors.Is(e.kind, ErrRateLimited) {
 		e.RetryAfter = retryAfterHeader(header, time.Now())
 	}
@@ -119,6 +126,26 @@ func kindOf(status int, code string) error {
 	default:
 		return ErrUpstream
 	}
+}
+
+// tokenKind classifies the refusals of the token endpoints (legacy, Open, a
+// broker relaying the Open answer), whose codes mean something else there:
+// AccessDenied "invalid token", RefreshTokenExpired, RefreshTokenInvalid,
+// PermissionDenied and the legacy InvalidParameter.RefreshToken all say
+// "log in again" (spec §13.3); InvalidClientId, InvalidClientSecret and
+// AppNotExists say the app is misconfigured. nil: not a token refusal.
+func tokenKind(endpoint, code string) error {
+	if endpoint != epToken.name && endpoint != epOpenToken.name {
+		return nil
+	}
+	switch code {
+	case "AccessDenied", "RefreshTokenExpired", "RefreshTokenInvalid", "PermissionDenied",
+		"InvalidParameter.RefreshToken", "InvalidParameterMissing.RefreshToken":
+		return ErrTokenDead
+	case "InvalidClientId", "InvalidClientSecret", "AppNotExists":
+		return ErrBadApp
+	}
+	return nil
 }
 
 // retryAfterHeader reads the wait a 429 asks for; 0 means not given. The
