@@ -190,7 +190,8 @@ func TestAccessTokenRefreshedAhead(t *testing.T) {
 }
 
 func TestDeviceSessionRecovered(t *testing.T) {
-	for _, code := range []string{"UserDeviceOffline", "DeviceSessionSignatureInvalid"} {
+	// Every way the drive says the session is gone (spec §2.4, §13.6).
+	for _, code := range []string{"UserDeviceOffline", "DeviceSessionSignatureInvalid", "UserDeviceIllegality", alifake.DeviceInfoNotFound} {
 		t.Run(code, func(t *testing.T) {
 			fake, c := aliclienttest.Start(t, alifake.Options{}, nil)
 			id := fake.AddFile("/a.txt", []byte("a"))

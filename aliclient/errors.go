@@ -1,6 +1,7 @@
 package aliclient
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -93,6 +94,11 @@ func decodeError(endpoint string, status int, header http.Header, body []byte) *
 	if k := tokenKind(endpoint, eb.Code); k != nil {
 		e.kind = k
 	}
+	// The drive lost the device: told only by the text, whatever the code
+	// (spec §13.6; aligo matches it in the body).
+	if status == http.StatusBadRequest && bytes.Contains(body, []byte("not found device info")) {
+		e.kind = ErrDeviceSession
+	}
 	if errors.Is(e.kind, ErrRateLimited) {
 		e.RetryAfter = retryAfterHeader(header, time.Now())
 	}
@@ -109,7 +115,7 @@ func kindOf(status int, code string) error {
 		return ErrTokenDead
 	case code == "AccessTokenInvalid" || code == "AccessTokenExpired" || code == "I400JD":
 		return ErrUnauthorized
-	case code == "DeviceSessionSignatureInvalid" || code == "UserDeviceOffline":
+	case code == "DeviceSessionSignatureInvalid" || code == "UserDeviceOffline" || code == "UserDeviceIllegality":
 		return ErrDeviceSession
 	case code == "ShareLinkTokenInvalid":
 		return ErrShareToken
