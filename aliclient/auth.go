@@ -38,7 +38,17 @@ type tokens struct {
 }
 
 func newTokens(c *core, store *tokenstore.Store, current string, refresh func(context.Context, string) (tokenResponse, error)) *tokens {
-	return &tokens{c: c, store: store, current: current, refresh: refresh}
+	t := &tokens{c: c, store: store, current: current, refresh: refresh}
+	// The access token saved with this very refresh token is still good
+	// for the rest of its life: a restart inside it refreshes nothing.
+	if saved, ok := store.Saved(); ok && saved.Refresh == current && c.now().Before(saved.Expires) {
+		t.access, t.expires, t.lifetime = saved.Access, saved.Expires, saved.Expires.Sub(saved.Issued)
+		if t.lifetime <= 0 {
+			t.lifetime = saved.Expires.Sub(c.now())
+		}
+		c.log.Info("using the saved access token", "expires_in", saved.Expires.Sub(c.now()).Round(time.Second).String())
+	}
+	return t
 }
 
 // refreshLegacy is the refresh of the drive and share drivers (spec §1.1).
@@ -114,13 +124,15 @@ func (t *tokens) doRefresh() (string, error) {
 	if resp.AccessToken == "" || resp.RefreshToken == "" {
 		return "", errorf(ErrUpstream, "refresh access token: the answer has no tokens")
 	}
-	// Durable first: from here on the old refresh token is spent.
-	saveErr := t.store.Save(resp.RefreshToken)
 	lifetime := time.Duration(resp.ExpiresIn) * time.Second
 	if lifetime <= 0 {
 		lifetime = 2 * time.Hour
 	}
 	issued := t.c.now()
+	// Durable first: from here on the old refresh token is spent. The
+	// access token goes into the same write, so a restart can use it.
+	saveErr := t.store.SaveTokens(tokenstore.Tokens{Refresh: resp.RefreshToken, Access: resp.AccessToken,
+		Issued: issued, Expires: issued.Add(lifetime)})
 	t.mu.Lock()
 	t.current = resp.RefreshToken
 	t.access = resp.AccessToken
@@ -272,7 +284,7 @@ func (t *tokens) refreshLocked(ctx context.Context, release func()) (string, err
 	// Shared first (the other replicas read it), then the local file as a
 	// backup for a restart while the shared state is gone.
 	shareErr := sh.Store(ctx, next)
-	saveErr := t.store.Save(resp.RefreshToken)
+	saveErr := t.store.SaveTokens(tokenstore.Tokens{Refresh: next.Refresh, Access: next.Access, Issued: next.Issued, Expires: next.Expires})
 	t.mu.Lock()
 	t.current, t.access, t.expires, t.lifetime = next.Refresh, next.Access, next.Expires, lifetime
 	t.saveErr = saveErr
