@@ -323,6 +323,7 @@ func TestErrorStatuses(t *testing.T) {
 func TestRateLimitedGives503(t *testing.T) {
 	env := newEnv(t, alifake.Options{}, streamer.Config{})
 	env.fake.AddFile("/a.mkv", []byte("a"))
+	env.fake.AddFile("/b.mkv", []byte("b"))
 	env.do(t, http.MethodGet, "/") // warm the token and the session
 	f := func(what string, fault alifake.Fault, want string) {
 		t.Helper()
@@ -332,6 +333,15 @@ func TestRateLimitedGives503(t *testing.T) {
 			t.Fatalf("%s: unexpected answer to a rate-limited drive; got %d Retry-After %q; want 503 %q", what, r.status, r.header.Get("Retry-After"), want)
 		}
 		env.fake.ClearFaults("get_download_url")
+	}
+	// A wait that fits the request: served after about 1.5 s.
+	env.fake.FailNext("get_download_url", 1, alifake.Fault{Status: 429, RetryAfter: 1500 * time.Millisecond})
+	start := time.Now()
+	if r := env.do(t, http.MethodGet, "/b.mkv"); r.status != http.StatusFound {
+		t.Fatalf("unexpected answer after a 1500 ms x-retry-after; got %d %q; want 302", r.status, r.body)
+	}
+	if waited := time.Since(start); waited < 1400*time.Millisecond || waited > 4*time.Second {
+		t.Fatalf("unexpected wait for x-retry-after 1500; got %v; want about 1.5s", waited)
 	}
 	f("x-retry-after 30000 ms", alifake.Fault{Status: 429, RetryAfter: 30 * time.Second}, "5")
 	f("Retry-After 3600 s", alifake.Fault{Status: 429, RetryAfter: time.Hour, RetryAfterHeader: "Retry-After"}, "5")
