@@ -305,6 +305,43 @@ func TestDriverConfigErrors(t *testing.T) {
 	}
 	f("ALILINK_OPEN_CLIENT_ID", "ALILINK_DRIVER", "open")
 	f("ALILINK_OPEN_DRIVE_TYPE", "ALILINK_DRIVER", "open", "ALILINK_OPEN_CLIENT_ID", "id", "ALILINK_OPEN_CLIENT_SECRET", "s", "ALILINK_OPEN_DRIVE_TYPE", "photos")
-	f("ALILINK_OPEN_TOKEN_URL", "ALILINK_DRIVER", "open", "ALILINK_OPEN_TOKEN_URL", "not a url", "ALILINK_OPEN_DRIVE_TYPE", "default")
+	f("ALILINK_OPEN_TOKEN_URL", "ALILINK_DRIVER", "open", "ALILINK_OPEN_CLIENT_ID", "", "ALILINK_OPEN_CLIENT_SECRET", "",
+		"ALILINK_OPEN_TOKEN_URL", "not a url", "ALILINK_OPEN_DRIVE_TYPE", "default")
 	f("ALILINK_SHARE_ID", "ALILINK_DRIVER", "share")
+}
+
+// TestOpenConfigCombinationsRefused: a token broker with an app of one's
+// own (spec §13.4: the secret would go to a third party) and internal
+// uploads on the open driver (spec §13.8: the open API has no internal
+// upload URLs) stop start-up with one line naming the variable.
+func TestOpenConfigCombinationsRefused(t *testing.T) {
+	f := func(want string, kv ...string) {
+		t.Helper()
+		for _, k := range []string{"ALILINK_OPEN_CLIENT_ID", "ALILINK_OPEN_CLIENT_SECRET", "ALILINK_OPEN_TOKEN_URL", "ALILINK_INTERNAL_UPLOAD"} {
+			t.Setenv(k, "")
+		}
+		t.Setenv("ALILINK_DRIVER", "open")
+		for i := 0; i+1 < len(kv); i += 2 {
+			t.Setenv(kv[i], kv[i+1])
+		}
+		_, err := loadConfig()
+		switch {
+		case want == "" && err != nil:
+			t.Fatalf("%v: unexpected error %v", kv, err)
+		case want != "" && (err == nil || !strings.HasPrefix(err.Error(), want+": ") || strings.Contains(err.Error(), "\n")):
+			t.Fatalf("%v: got %v; want one line naming %s", kv, err, want)
+		}
+	}
+	const broker = "https://broker.example/token"
+	f("ALILINK_OPEN_TOKEN_URL", "ALILINK_OPEN_TOKEN_URL", broker, "ALILINK_OPEN_CLIENT_ID", "id", "ALILINK_OPEN_CLIENT_SECRET", "s")
+	f("ALILINK_OPEN_TOKEN_URL", "ALILINK_OPEN_TOKEN_URL", broker, "ALILINK_OPEN_CLIENT_SECRET", "s")
+	f("ALILINK_OPEN_TOKEN_URL", "ALILINK_OPEN_TOKEN_URL", broker, "ALILINK_OPEN_CLIENT_ID", "id")
+	f("", "ALILINK_OPEN_TOKEN_URL", broker)
+	f("", "ALILINK_OPEN_CLIENT_ID", "id", "ALILINK_OPEN_CLIENT_SECRET", "s")
+	f("ALILINK_INTERNAL_UPLOAD", "ALILINK_OPEN_CLIENT_ID", "id", "ALILINK_OPEN_CLIENT_SECRET", "s", "ALILINK_INTERNAL_UPLOAD", "true")
+	t.Setenv("ALILINK_DRIVER", "drive")
+	t.Setenv("ALILINK_INTERNAL_UPLOAD", "true")
+	if _, err := loadConfig(); err != nil {
+		t.Fatalf("internal uploads refused on the drive driver: %v", err)
+	}
 }

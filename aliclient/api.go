@@ -185,6 +185,11 @@ type openLinkResponse struct {
 	URL        string `json:"url"`
 	Expiration string `json:"expiration"`
 	Size       int64  `json:"size"`
+	// A live photo (.livp) has no url but a link per part, {jpeg, mov}
+	// (spec §3.5, §13.8); AList reads streamsUrl, aliyundrive-webdav
+	// streams_url, so both spellings are accepted.
+	StreamsURL  map[string]string `json:"streamsUrl"`
+	StreamsURL2 map[string]string `json:"streams_url"`
 }
 
 // shareTokenRequest is the body of /v2/share_link/get_share_token (spec §6).

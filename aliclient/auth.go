@@ -38,7 +38,17 @@ type tokens struct {
 }
 
 func newTokens(c *core, store *tokenstore.Store, current string, refresh func(context.Context, string) (tokenResponse, error)) *tokens {
-	return &tokens{c: c, store: store, current: current, refresh: refresh}
+	t := &tokens{c: c, store: store, current: current, refresh: refresh}
+	// The access token saved with this very refresh token is still good
+	// for the rest of its life: a restart inside it refreshes nothing.
+	if saved, ok := store.Saved(); ok && saved.Refresh == current && c.now().Before(saved.Expires) {
+		t.access, t.expires, t.lifetime = saved.Access, saved.Expires, saved.Expires.Sub(saved.Issued)
+		if t.lifetime <= 0 {
+			t.lifetime = saved.Expires.Sub(c.now())
+		}
+		c.log.Info("using the saved access token", "expires_in", saved.Expires.Sub(c.now()).Round(time.Second).String())
+	}
+	return t
 }
 
 // refreshLegacy is the refresh of the drive and share drivers (spec §1.1).
@@ -105,13 +115,7 @@ func (t *tokens) doRefresh() (string, error) {
 	resp, err := t.refresh(ctx, rt)
 	if err != nil {
 		t.c.obs.TokenRefreshed(time.Time{}, err)
-		if errors.Is(err, ErrTokenDead) {
-			t.mu.Lock()
-			t.dead = err
-			t.access = ""
-			t.mu.Unlock()
-			t.c.log.Error("the drive rejected the refresh token; get a new one (alilink login) and set ALILINK_REFRESH_TOKEN",
-				"err", err)
+		if t.permanent(err) {
 			return "", err
 		}
 		t.c.log.Warn("token refresh failed", "err", err)
@@ -120,13 +124,15 @@ func (t *tokens) doRefresh() (string, error) {
 	if resp.AccessToken == "" || resp.RefreshToken == "" {
 		return "", errorf(ErrUpstream, "refresh access token: the answer has no tokens")
 	}
-	// Durable first: from here on the old refresh token is spent.
-	saveErr := t.store.Save(resp.RefreshToken)
 	lifetime := time.Duration(resp.ExpiresIn) * time.Second
 	if lifetime <= 0 {
 		lifetime = 2 * time.Hour
 	}
 	issued := t.c.now()
+	// Durable first: from here on the old refresh token is spent. The
+	// access token goes into the same write, so a restart can use it.
+	saveErr := t.store.SaveTokens(tokenstore.Tokens{Refresh: resp.RefreshToken, Access: resp.AccessToken,
+		Issued: issued, Expires: issued.Add(lifetime)})
 	t.mu.Lock()
 	t.current = resp.RefreshToken
 	t.access = resp.AccessToken
@@ -142,6 +148,27 @@ func (t *tokens) doRefresh() (string, error) {
 		t.c.log.Info("access token refreshed", "expires_in", lifetime.String())
 	}
 	return resp.AccessToken, nil
+}
+
+// permanent records a refusal that no retry of the same refresh token can
+// turn around (spec §13.3): a dead token (log in again) or a refused app
+// (fix the configuration). From then on every caller fails at once with it,
+// without asking the drive again, until a restart with a new token or
+// configuration: a dead token must not cause a storm of refreshes.
+func (t *tokens) permanent(err error) bool {
+	if !errors.Is(err, ErrTokenDead) && !errors.Is(err, ErrBadApp) {
+		return false
+	}
+	t.mu.Lock()
+	t.dead = err
+	t.access = ""
+	t.mu.Unlock()
+	if errors.Is(err, ErrBadApp) {
+		t.c.log.Error("the Open platform refused the app's credentials; fix the variable named and restart", "err", err)
+	} else {
+		t.c.log.Error("the drive rejected the refresh token: re-authorise (alilink login) and set ALILINK_REFRESH_TOKEN", "err", err)
+	}
+	return true
 }
 
 // invalidate drops an access token the drive refused, unless a newer one
@@ -232,11 +259,16 @@ func (t *tokens) refreshLocked(ctx context.Context, release func()) (string, err
 	if err != nil {
 		t.c.obs.TokenRefreshed(time.Time{}, err)
 		if errors.Is(err, ErrTokenDead) {
+			// Every replica must stop trying it: mark it dead for all.
 			st.Dead, st.Access = true, ""
-			_ = sh.Store(ctx, st)
-			_, _, derr := t.adoptShared(st)
-			t.c.log.Error("the drive rejected the refresh token; get a new one (alilink login) and set ALILINK_REFRESH_TOKEN", "err", err)
-			return "", derr
+			if serr := sh.Store(ctx, st); serr != nil {
+				t.c.log.Warn("could not mark the dead refresh token in the shared state", "err", serr)
+			}
+		}
+		// A refused app is this replica's configuration, not the shared
+		// token's fault: it stops here and the shared state stays as it is.
+		if t.permanent(err) {
+			return "", err
 		}
 		return "", fmt.Errorf("refresh access token: %w", err)
 	}
@@ -252,7 +284,7 @@ func (t *tokens) refreshLocked(ctx context.Context, release func()) (string, err
 	// Shared first (the other replicas read it), then the local file as a
 	// backup for a restart while the shared state is gone.
 	shareErr := sh.Store(ctx, next)
-	saveErr := t.store.Save(resp.RefreshToken)
+	saveErr := t.store.SaveTokens(tokenstore.Tokens{Refresh: next.Refresh, Access: next.Access, Issued: next.Issued, Expires: next.Expires})
 	t.mu.Lock()
 	t.current, t.access, t.expires, t.lifetime = next.Refresh, next.Access, next.Expires, lifetime
 	t.saveErr = saveErr

@@ -185,7 +185,14 @@ func (c *core) health(ctx context.Context) Health {
 func describe(err error) string {
 	switch {
 	case errors.Is(err, ErrTokenDead):
-		return "the drive rejected the refresh token: get a new one (alilink login) and set ALILINK_REFRESH_TOKEN"
+		why := ""
+		var ae *APIError
+		if errors.As(err, &ae) && ae.Code != "" {
+			why = " (" + ae.Code + ")"
+		}
+		return "re-authorise: the drive rejected the refresh token" + why + "; log in again (alilink login) and set ALILINK_REFRESH_TOKEN"
+	case errors.Is(err, ErrBadApp):
+		return err.Error()
 	case errors.Is(err, ErrRateLimited):
 		return "the drive is rate limiting the token refresh"
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):

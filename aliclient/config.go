@@ -28,7 +28,8 @@ type Config struct {
 	SharePwd string `env:"SHARE_PWD"`
 	// RapidUpload tries the drive's "second pass" (the content is already
 	// there: create the file without sending it, spec §7); InternalUpload
-	// sends parts to the internal endpoint (inside Aliyun's Beijing network).
+	// sends parts to the internal endpoint (inside Aliyun's Beijing network;
+	// drive driver only: the open API has none, spec §13.8).
 	RapidUpload    bool `env:"RAPID_UPLOAD" envDefault:"true"`
 	InternalUpload bool `env:"INTERNAL_UPLOAD" envDefault:"false"`
 	// PassportURL is the legacy QR login's host (alilink login without Open
@@ -50,6 +51,14 @@ func (c *Config) Validate() error {
 	switch c.Driver {
 	case "drive":
 	case "open":
+		if c.OpenTokenURL != "" && (c.OpenClientID != "" || c.OpenClientSecret != "") {
+			// AList uses its broker only without a client id (spec §13.4);
+			// refusing the mix keeps a secret from ever reaching a third party.
+			return fmt.Errorf("ALILINK_OPEN_TOKEN_URL: a token broker is only for setups without an app of their own, and a client secret never goes to a third party; unset ALILINK_OPEN_TOKEN_URL, or ALILINK_OPEN_CLIENT_ID and ALILINK_OPEN_CLIENT_SECRET")
+		}
+		if c.InternalUpload {
+			return fmt.Errorf("ALILINK_INTERNAL_UPLOAD: the open API hands out no internal upload URLs (spec §13.8); unset it for the open driver")
+		}
 		if c.OpenTokenURL == "" && (c.OpenClientID == "" || c.OpenClientSecret == "") {
 			return fmt.Errorf("ALILINK_OPEN_CLIENT_ID: the open driver needs your Open platform app (ALILINK_OPEN_CLIENT_ID and ALILINK_OPEN_CLIENT_SECRET), or a token broker you choose in ALILINK_OPEN_TOKEN_URL")
 		}

@@ -1,6 +1,7 @@
 package aliclient
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -21,6 +22,10 @@ var (
 	ErrNotFolder = errors.New("not a folder")
 	// ErrTokenDead: the refresh token was refused; only a new token helps.
 	ErrTokenDead = errors.New("refresh token rejected by the drive")
+	// ErrBadApp: the Open platform refused the app itself (InvalidClientId,
+	// InvalidClientSecret, AppNotExists, spec §13.3): the operator's
+	// configuration is wrong, not the login; the message names the variable.
+	ErrBadApp = errors.New("the Open platform refused the app's credentials")
 	// ErrNoToken: no refresh token is configured or saved.
 	ErrNoToken = errors.New("no refresh token")
 	// ErrUnauthorized: the drive refused the access token even after a refresh.
@@ -86,6 +91,14 @@ func decodeError(endpoint string, status int, header http.Header, body []byte) *
 	_ = json.Unmarshal(body, &eb) // a body without {code,message} still yields an error by status
 	e := &APIError{Endpoint: endpoint, HTTPStatus: status, Code: eb.Code, Message: sanitizeMessage(eb.Message)}
 	e.kind = kindOf(status, eb.Code)
+	if k := tokenKind(endpoint, eb.Code); k != nil {
+		e.kind = k
+	}
+	// The drive lost the device: told only by the text, whatever the code
+	// (spec §13.6; aligo matches it in the body).
+	if status == http.StatusBadRequest && bytes.Contains(body, []byte("not found device info")) {
+		e.kind = ErrDeviceSession
+	}
 	if errors.Is(e.kind, ErrRateLimited) {
 		e.RetryAfter = retryAfterHeader(header, time.Now())
 	}
@@ -102,7 +115,7 @@ func kindOf(status int, code string) error {
 		return ErrTokenDead
 	case code == "AccessTokenInvalid" || code == "AccessTokenExpired" || code == "I400JD":
 		return ErrUnauthorized
-	case code == "DeviceSessionSignatureInvalid" || code == "UserDeviceOffline":
+	case code == "DeviceSessionSignatureInvalid" || code == "UserDeviceOffline" || code == "UserDeviceIllegality":
 		return ErrDeviceSession
 	case code == "ShareLinkTokenInvalid":
 		return ErrShareToken
@@ -121,26 +134,55 @@ func kindOf(status int, code string) error {
 	}
 }
 
-// retryAfterHeader reads x-retry-after (the drive's) or Retry-After, in seconds
-// or as an HTTP date. 0 means not given.
+// tokenKind classifies the refusals of the token endpoints (legacy, Open, a
+// broker relaying the Open answer), whose codes mean something else there:
+// AccessDenied "invalid token", RefreshTokenExpired, RefreshTokenInvalid,
+// PermissionDenied and the legacy InvalidParameter.RefreshToken all say
+// "log in again" (spec §13.3); InvalidClientId, InvalidClientSecret and
+// AppNotExists say the app is misconfigured. nil: not a token refusal.
+func tokenKind(endpoint, code string) error {
+	if endpoint != epToken.name && endpoint != epOpenToken.name {
+		return nil
+	}
+	switch code {
+	case "AccessDenied", "RefreshTokenExpired", "RefreshTokenInvalid", "PermissionDenied",
+		"InvalidParameter.RefreshToken", "InvalidParameterMissing.RefreshToken":
+		return ErrTokenDead
+	case "InvalidClientId", "InvalidClientSecret", "AppNotExists":
+		return ErrBadApp
+	}
+	return nil
+}
+
+// retryAfterHeader reads the wait a 429 asks for; 0 means not given. The
+// drive's x-retry-after is in milliseconds (spec §13.1: "wait x-retry-after
+// milliseconds"); the standard Retry-After, which a broker or gateway may
+// send, is seconds or an HTTP date and counts only without x-retry-after.
 func retryAfterHeader(h http.Header, now time.Time) time.Duration {
-	for _, name := range [...]string{"X-Retry-After", "Retry-After"} {
-		v := strings.TrimSpace(h.Get(name))
-		if v == "" {
-			continue
+	if v := strings.TrimSpace(h.Get("X-Retry-After")); v != "" {
+		if ms, err := strconv.ParseFloat(v, 64); err == nil && ms >= 0 && ms < maxRetryAfterMillis {
+			return time.Duration(ms * float64(time.Millisecond))
 		}
-		if sec, err := strconv.ParseFloat(v, 64); err == nil && sec >= 0 {
-			return time.Duration(sec * float64(time.Second))
-		}
-		if t, err := http.ParseTime(v); err == nil {
-			if d := t.Sub(now); d > 0 {
-				return d
-			}
-			return 0
+	}
+	v := strings.TrimSpace(h.Get("Retry-After"))
+	if v == "" {
+		return 0
+	}
+	if sec, err := strconv.ParseFloat(v, 64); err == nil && sec >= 0 && sec < maxRetryAfterMillis/1000 {
+		return time.Duration(sec * float64(time.Second))
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		if d := t.Sub(now); d > 0 {
+			return d
 		}
 	}
 	return 0
 }
+
+// maxRetryAfterMillis bounds what a header may ask for (a day) so that a
+// silly value cannot overflow a Duration; the caller's deadline bounds the
+// actual wait anyway.
+const maxRetryAfterMillis = 24 * 3600 * 1000
 
 // sanitizeMessage keeps the drive's message readable and safe to log: bounded in
 // length, printable, and with anything shaped like a token (a long run of token

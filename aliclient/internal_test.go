@@ -30,6 +30,29 @@ func TestDecodeError(t *testing.T) {
 	f(400, `{"code":"RefreshTokenExpired","message":"x"}`, ErrTokenDead)
 	f(400, `{"code":"DeviceSessionSignatureInvalid","message":"x"}`, ErrDeviceSession)
 	f(401, `{"code":"UserDeviceOffline","message":"x"}`, ErrDeviceSession)
+	f(403, `{"code":"UserDeviceIllegality","message":"invalid X-Device-Id"}`, ErrDeviceSession)
+	f(400, `{"code":"InvalidParameter","message":"not found device info"}`, ErrDeviceSession)
+	f(400, `{"code":"NotFound.Device","message":"not found device info"}`, ErrDeviceSession)
+
+	// On the token endpoints (spec §13.3), and only there.
+	g := func(endpoint string, status int, code string, want error) {
+		t.Helper()
+		err := decodeError(endpoint, status, http.Header{}, []byte(`{"code":"`+code+`","message":"x"}`))
+		if !errors.Is(err, want) {
+			t.Fatalf("unexpected kind for %s %d %s; got %v; want %v", endpoint, status, code, err, want)
+		}
+	}
+	for _, ep := range []string{"token", "open/token"} {
+		g(ep, 400, "AccessDenied", ErrTokenDead)
+		g(ep, 401, "RefreshTokenExpired", ErrTokenDead)
+		g(ep, 400, "RefreshTokenInvalid", ErrTokenDead)
+		g(ep, 403, "PermissionDenied", ErrTokenDead)
+		g(ep, 400, "InvalidClientId", ErrBadApp)
+		g(ep, 400, "InvalidClientSecret", ErrBadApp)
+		g(ep, 400, "AppNotExists", ErrBadApp)
+	}
+	g("open/list", 403, "PermissionDenied", ErrForbidden)
+	g("open/list", 400, "AccessDenied", ErrUpstream)
 	f(404, `{"code":"NotFound.File","message":"x"}`, ErrNotFound)
 	f(400, `{"code":"InvalidResource.FileTypeFolder","message":"x"}`, ErrIsFolder)
 	f(429, `{"code":"TooManyRequests","message":"x"}`, ErrRateLimited)
@@ -49,11 +72,22 @@ func TestRetryAfterHeader(t *testing.T) {
 			t.Fatalf("unexpected wait for %s: %s; got %v; want %v", name, value, got, want)
 		}
 	}
-	f("x-retry-after", "2", 2*time.Second)
+	f("x-retry-after", "2", 2*time.Millisecond)
+	f("x-retry-after", "1500", 1500*time.Millisecond)
+	f("x-retry-after", "734", 734*time.Millisecond)
+	f("x-retry-after", "junk", 0)
+	f("Retry-After", "2", 2*time.Second)
 	f("Retry-After", "1.5", 1500*time.Millisecond)
 	f("Retry-After", now.Add(7*time.Second).Format(http.TimeFormat), 7*time.Second)
 	f("Retry-After", "soon", 0)
 	f("Retry-After", "-3", 0)
+	f("Retry-After", "1e300", 0)
+
+	// x-retry-after wins when both are sent.
+	h := http.Header{"X-Retry-After": {"250"}, "Retry-After": {"30"}}
+	if got := retryAfterHeader(h, now); got != 250*time.Millisecond {
+		t.Fatalf("unexpected wait with both headers; got %v; want 250ms", got)
+	}
 }
 
 func TestSanitizeMessage(t *testing.T) {

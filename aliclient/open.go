@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -54,12 +55,15 @@ func NewOpen(cfg Config, deps Deps) (*OpenClient, error) {
 func (c *core) refreshOpen(ctx context.Context, rt string) (tokenResponse, error) {
 	req := openTokenRequest{ClientID: c.cfg.OpenClientID, ClientSecret: c.cfg.OpenClientSecret, GrantType: "refresh_token", RefreshToken: rt}
 	ep := &epOpenToken
-	if c.cfg.OpenTokenURL != "" {
-		ep = &epOpenBroker
+	broker := c.usesBroker()
+	if broker {
+		// A broker adds its own app; a secret of ours never leaves for it
+		// (spec §13.4; config validation refuses the combination anyway).
+		ep, req.ClientID, req.ClientSecret = &epOpenBroker, "", ""
 	}
 	var resp tokenResponse
 	if err := c.call(ctx, ep, req, &resp); err != nil {
-		return resp, err
+		return resp, badAppError(err, broker)
 	}
 	if old, ok := jwtSubject(rt); ok {
 		if sub, ok := jwtSubject(resp.RefreshToken); !ok || sub != old {
@@ -67,6 +71,26 @@ func (c *core) refreshOpen(ctx context.Context, rt string) (tokenResponse, error
 		}
 	}
 	return resp, nil
+}
+
+// usesBroker tells whether the refresh goes to ALILINK_OPEN_TOKEN_URL: only
+// when no app of the user's own is configured, as AList does (spec §13.4).
+func (c *core) usesBroker() bool { return c.cfg.OpenTokenURL != "" && c.cfg.OpenClientID == "" }
+
+// badAppError names the variable behind a refusal of the app (spec §13.3).
+func badAppError(err error, broker bool) error {
+	var ae *APIError
+	if !errors.Is(err, ErrBadApp) || !errors.As(err, &ae) {
+		return err
+	}
+	switch {
+	case broker:
+		return fmt.Errorf("ALILINK_OPEN_TOKEN_URL: the token broker's app was refused by the Open platform (%s); use another broker or an app of your own: %w", ae.Code, err)
+	case ae.Code == "InvalidClientSecret":
+		return fmt.Errorf("ALILINK_OPEN_CLIENT_SECRET: the Open platform refused the client secret (%s); set the secret of your app: %w", ae.Code, err)
+	default:
+		return fmt.Errorf("ALILINK_OPEN_CLIENT_ID: the Open platform does not know this app (%s); set the client id of your app: %w", ae.Code, err)
+	}
 }
 
 // jwtSubject reads the "sub" claim of a JWT-shaped token without checking its
@@ -172,9 +196,30 @@ func (o *OpenClient) Link(ctx context.Context, fileID string) (Link, error) {
 	if err := o.call(ctx, &epOpenLink, req, &resp); err != nil {
 		return Link{}, fmt.Errorf("link %s: %w", fileID, err)
 	}
-	l, err := newLink(resp.URL, resp.Expiration, resp.Size, "", o.now())
+	raw, size := resp.URL, resp.Size
+	if raw == "" {
+		if part, ok := livePhotoPart(resp); ok {
+			raw, size = part, 0 // the part's size is not in the answer
+		}
+	}
+	l, err := newLink(raw, resp.Expiration, size, "", o.now())
 	if err != nil {
 		return Link{}, fmt.Errorf("link %s: %w", fileID, err)
 	}
 	return l, nil
+}
+
+// livePhotoPart picks the part of a live photo to play (spec §13.8): the
+// mov, a real movie a player can stream; the jpeg only when there is no
+// mov. AList picks by its livp_download_format option (jpeg by default);
+// power721's fork takes mov, as alilink does, since it serves playback.
+func livePhotoPart(resp openLinkResponse) (string, bool) {
+	for _, streams := range []map[string]string{resp.StreamsURL, resp.StreamsURL2} {
+		for _, format := range []string{"mov", "jpeg"} {
+			if u := streams[format]; u != "" {
+				return u, true
+			}
+		}
+	}
+	return "", false
 }

@@ -57,7 +57,8 @@ type endpoint struct {
 	// X-Canary, X-Request-Id).
 	web bool
 	// signed calls carry the device headers; session calls also answer
-	// DeviceSessionSignatureInvalid/UserDeviceOffline when the session is gone.
+	// DeviceSessionSignatureInvalid/UserDeviceOffline/UserDeviceIllegality or
+	// "not found device info" when the session is gone.
 	signed, session bool
 	// share calls carry x-share-token and renew it on ShareLinkTokenInvalid.
 	share bool
@@ -76,9 +77,10 @@ var (
 // call sends one API request with the retry policy, the one place that decides
 // what to do with a failure:
 //   - AccessTokenInvalid/Expired: refresh once and replay;
-//   - DeviceSessionSignatureInvalid/UserDeviceOffline: create the session and replay, at most 3 times;
+//   - DeviceSessionSignatureInvalid, UserDeviceOffline, UserDeviceIllegality, "not found device info"
+//     (spec §2.4, §13.6): create the session and replay, at most 3 times;
 //   - ShareLinkTokenInvalid: fetch a new share token and replay, once;
-//   - 429: wait for x-retry-after/Retry-After (or backoff) if the caller's deadline allows, else return it;
+//   - 429: wait for x-retry-after (ms) or Retry-After (s), or backoff, if the caller's deadline allows, else return it;
 //   - 5xx and transport errors: backoff and retry, cfg.MaxRetries times.
 func (c *core) call(ctx context.Context, ep *endpoint, in, out any) error {
 	bound, isBound := in.(tokenBound)

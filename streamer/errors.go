@@ -90,18 +90,25 @@ func (s *Server) writeError(ctx *fasthttp.RequestCtx, err error) {
 	writeText(ctx, status, publicMessage(err, status))
 }
 
-// retryAfter is the Retry-After of a 503, in whole seconds, at least 1: the
-// drive's or the CDN's own wait when they gave one.
+// maxRetryAfter caps the Retry-After we send. The drive's wait for its quota
+// is a second or so (x-retry-after is milliseconds, spec §13.1), and a
+// client told to come back in minutes (a misread header, a CDN or gateway
+// asking for an hour) gives up on a file it could play a moment later; our
+// own governor refuses again, cheaply, if the client is early.
+const maxRetryAfter = 5
+
+// retryAfter is the Retry-After of a 503, in whole seconds within
+// [1, maxRetryAfter]: the drive's or the CDN's own wait when they gave one.
 func retryAfter(err error) int {
 	var busy *busyError
 	if errors.As(err, &busy) {
-		return busy.seconds()
+		return min(busy.seconds(), maxRetryAfter)
 	}
 	if errors.Is(err, errStreamsFull) {
 		return 2 // a guess: streams end at their own pace
 	}
 	d, _ := resolver.RetryAfter(err)
-	return max(1, int(math.Ceil(d.Seconds())))
+	return min(max(1, int(math.Ceil(d.Seconds()))), maxRetryAfter)
 }
 
 func writeText(ctx *fasthttp.RequestCtx, status int, msg string) {

@@ -470,9 +470,9 @@ func TestStreamCap(t *testing.T) {
 func TestCDNBusyGives503(t *testing.T) {
 	env := proxyEnv(t, alifake.Options{}, streamer.Config{})
 	env.fake.AddFile("/a.mkv", testContent(100))
-	env.fake.FailNext("cdn", 1, alifake.Fault{Status: 503, RetryAfter: 7 * time.Second, RetryAfterHeader: "Retry-After"})
+	env.fake.FailNext("cdn", 1, alifake.Fault{Status: 503, RetryAfter: 3 * time.Second, RetryAfterHeader: "Retry-After"})
 	r := env.do(t, http.MethodGet, "/a.mkv")
-	if r.status != http.StatusServiceUnavailable || r.header.Get("Retry-After") != "7" {
+	if r.status != http.StatusServiceUnavailable || r.header.Get("Retry-After") != "3" {
 		t.Fatalf("unexpected answer to a busy CDN; got %d Retry-After %q", r.status, r.header.Get("Retry-After"))
 	}
 }

@@ -316,14 +316,43 @@ func TestErrorStatuses(t *testing.T) {
 	f(http.MethodGet, "/a/b.mkv", http.StatusFound)
 }
 
+// TestRateLimitedGives503: a drive that asks for a wait longer than the
+// request can take gives a 503 whose Retry-After is the drive's wait, read
+// in milliseconds (spec §13.1), and never more than a few seconds, whoever
+// asked for more (the drive, or a CDN saying "come back in an hour").
 func TestRateLimitedGives503(t *testing.T) {
 	env := newEnv(t, alifake.Options{}, streamer.Config{})
 	env.fake.AddFile("/a.mkv", []byte("a"))
+	env.fake.AddFile("/b.mkv", []byte("b"))
 	env.do(t, http.MethodGet, "/") // warm the token and the session
-	env.fake.FailNext("get_download_url", 5, alifake.Fault{Status: 429, RetryAfter: 30 * time.Second})
-	r := env.do(t, http.MethodGet, "/a.mkv")
-	if r.status != http.StatusServiceUnavailable || r.header.Get("Retry-After") != "30" {
-		t.Fatalf("unexpected answer to a rate-limited drive; got %d Retry-After %q", r.status, r.header.Get("Retry-After"))
+	f := func(what string, fault alifake.Fault, want string) {
+		t.Helper()
+		env.fake.FailNext("get_download_url", 5, fault)
+		r := env.do(t, http.MethodGet, "/a.mkv")
+		if r.status != http.StatusServiceUnavailable || r.header.Get("Retry-After") != want {
+			t.Fatalf("%s: unexpected answer to a rate-limited drive; got %d Retry-After %q; want 503 %q", what, r.status, r.header.Get("Retry-After"), want)
+		}
+		env.fake.ClearFaults("get_download_url")
+	}
+	// A wait that fits the request: served after about 1.5 s.
+	env.fake.FailNext("get_download_url", 1, alifake.Fault{Status: 429, RetryAfter: 1500 * time.Millisecond})
+	start := time.Now()
+	if r := env.do(t, http.MethodGet, "/b.mkv"); r.status != http.StatusFound {
+		t.Fatalf("unexpected answer after a 1500 ms x-retry-after; got %d %q; want 302", r.status, r.body)
+	}
+	if waited := time.Since(start); waited < 1400*time.Millisecond || waited > 4*time.Second {
+		t.Fatalf("unexpected wait for x-retry-after 1500; got %v; want about 1.5s", waited)
+	}
+	f("x-retry-after 30000 ms", alifake.Fault{Status: 429, RetryAfter: 30 * time.Second}, "5")
+	f("Retry-After 3600 s", alifake.Fault{Status: 429, RetryAfter: time.Hour, RetryAfterHeader: "Retry-After"}, "5")
+	f("x-retry-after 3500 ms", alifake.Fault{Status: 429, RetryAfter: 3500 * time.Millisecond}, "4")
+
+	proxied := newEnv(t, alifake.Options{}, streamer.Config{Mode: "proxy"})
+	proxied.fake.AddFile("/a.mkv", []byte("a"))
+	proxied.fake.FailNext("cdn", 10, alifake.Fault{Status: 503, RetryAfter: time.Hour, RetryAfterHeader: "Retry-After"})
+	r := proxied.do(t, http.MethodGet, "/a.mkv")
+	if r.status != http.StatusServiceUnavailable || r.header.Get("Retry-After") != "5" {
+		t.Fatalf("unexpected answer to a busy CDN; got %d Retry-After %q; want 503 \"5\"", r.status, r.header.Get("Retry-After"))
 	}
 }
 

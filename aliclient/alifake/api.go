@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -157,7 +158,7 @@ func (f *Fake) serveAPI(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if retry, ok := f.admit(route.endpoint); !ok {
-		sw.Header().Set("x-retry-after", retrySeconds(retry))
+		sw.Header().Set("x-retry-after", retryMillis(retry))
 		writeAPIError(sw, http.StatusTooManyRequests, "TooManyRequests", "Too Many Requests")
 		return
 	}
@@ -277,8 +278,25 @@ const timeFormatMillis = "2006-01-02T15:04:05.000Z"
 func formatMillis(t time.Time) string { return t.UTC().Format(timeFormatMillis) }
 
 // retrySeconds renders a retry delay in whole seconds, rounded up, at least 1,
-// as x-retry-after and Retry-After carry it.
+// as the standard Retry-After carries it.
 func retrySeconds(d time.Duration) string {
 	s := int64((d + time.Second - 1) / time.Second)
 	return strconv.FormatInt(max(s, 1), 10)
+}
+
+// retryMillis renders a retry delay in whole milliseconds, rounded up, at
+// least 1, as the service's x-retry-after carries it (§13.1: "wait
+// x-retry-after milliseconds").
+func retryMillis(d time.Duration) string {
+	ms := int64((d + time.Millisecond - 1) / time.Millisecond)
+	return strconv.FormatInt(max(ms, 1), 10)
+}
+
+// retryHeader renders d in the unit of the named header: milliseconds for
+// x-retry-after, seconds for anything else (Retry-After).
+func retryHeader(name string, d time.Duration) string {
+	if strings.EqualFold(name, "x-retry-after") {
+		return retryMillis(d)
+	}
+	return retrySeconds(d)
 }

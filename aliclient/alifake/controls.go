@@ -14,11 +14,16 @@ type Fault struct {
 	// API, OSS XML on the CDN. Empty fields get defaults from Status
 	// (429 → "TooManyRequests", "Too Many Requests").
 	Code, Message string
-	// RetryAfter, if positive, is sent in seconds, rounded up.
+	// RetryAfter, if positive, is sent in the unit of RetryAfterHeader:
+	// milliseconds in x-retry-after (§13.1), whole seconds (rounded up) in
+	// Retry-After.
 	RetryAfter time.Duration
 	// RetryAfterHeader names that header: "x-retry-after" (default, what the
-	// service sends, §3.4) or "Retry-After".
+	// service sends, §3.4, §13.1) or "Retry-After".
 	RetryAfterHeader string
+	// Header adds headers to the answer as given, e.g. both x-retry-after
+	// and Retry-After, or a Retry-After far in the future.
+	Header http.Header
 	// Delay is slept before answering; a client disconnect or Close ends it.
 	Delay time.Duration
 	// Drop closes the connection without any response, so the client sees a
@@ -95,6 +100,13 @@ func (f *Fake) FailNext(endpoint string, n int, fault Fault) {
 	}
 }
 
+// ClearFaults drops the faults still queued for endpoint.
+func (f *Fake) ClearFaults(endpoint string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	delete(f.ctl.faults, endpoint)
+}
+
 // SetLatency makes every call of endpoint wait d before anything else
 // happens (0 turns it off).
 func (f *Fake) SetLatency(endpoint string, d time.Duration) {
@@ -105,7 +117,8 @@ func (f *Fake) SetLatency(endpoint string, d time.Duration) {
 
 // SetRateLimit sets a quota on an API endpoint: a call that would make more
 // than perSecond accepted calls within any one-second window (by Options.Now)
-// is answered 429 TooManyRequests with x-retry-after. Rejected calls do not
+// is answered 429 TooManyRequests with x-retry-after (milliseconds until
+// the window has room, §13.1). Rejected calls do not
 // fill the window, so a client that backs off gets through. 0 turns it off.
 // Download links on the CDN have no quota; part PUTs (EndpointUploadPart,
 // EndpointUploadInternalPart) do, answered 429 in OSS XML.
@@ -266,7 +279,12 @@ func (f *Fake) answerFault(w http.ResponseWriter, r *http.Request, ft Fault, wri
 		panic(http.ErrAbortHandler) // net/http closes the connection, silently
 	}
 	if ft.RetryAfter > 0 {
-		w.Header().Set(ft.RetryAfterHeader, retrySeconds(ft.RetryAfter))
+		w.Header().Set(ft.RetryAfterHeader, retryHeader(ft.RetryAfterHeader, ft.RetryAfter))
+	}
+	for name, values := range ft.Header {
+		for _, v := range values {
+			w.Header().Add(name, v)
+		}
 	}
 	write(w, ft.Status, ft.Code, ft.Message)
 }

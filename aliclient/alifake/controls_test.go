@@ -25,10 +25,10 @@ func TestRateLimit(t *testing.T) {
 	}{
 		{"first in window", 0, 200, ""},
 		{"second in window", 300 * time.Millisecond, 200, ""},
-		{"third in window", 300 * time.Millisecond, 429, "1"},
-		{"rejected calls do not fill the window", 100 * time.Millisecond, 429, "1"},
+		{"third in window", 300 * time.Millisecond, 429, "400"},
+		{"rejected calls do not fill the window", 100 * time.Millisecond, 429, "300"},
 		{"first call left the window", 400 * time.Millisecond, 200, ""},
-		{"window full again", 0, 429, "1"},
+		{"window full again", 0, 429, "200"},
 		{"window empty", 2 * time.Second, 200, ""},
 	}
 	for _, st := range steps {
@@ -83,7 +83,7 @@ func TestFailNext(t *testing.T) {
 	}{
 		{503, "ServiceUnavailable", "Service Unavailable", "x-retry-after", ""},
 		{503, "ServiceUnavailable", "Service Unavailable", "x-retry-after", ""},
-		{429, "TooManyRequests", "Too Many Requests", "x-retry-after", "2"},
+		{429, "TooManyRequests", "Too Many Requests", "x-retry-after", "1500"},
 		{500, "InternalError", "boom", "Retry-After", "1"},
 		{200, "", "", "x-retry-after", ""},
 	}

@@ -16,20 +16,25 @@ const (
 	authCodeTTL = 10 * time.Minute
 )
 
-// Error texts of the Open token endpoint and of Open authentication. The
-// service's exact wording is not established; the codes follow §9 and, for
-// the client check, RFC 6749 §5.2 (invalid_client is a 401).
+// Error texts of the Open token endpoint and of Open authentication
+// (§13.3): a wrong client id or secret answers InvalidClientId "invalid
+// client_id" / InvalidClientSecret "invalid client_secret" (their status is
+// not established; 400 as the other parameter errors), a dead, revoked or
+// already used refresh token 400 AccessDenied "invalid token".
 const (
-	codeInvalidClient     = "InvalidClient"
-	msgClientIDInvalid    = "The client is not valid. client_id not found"
-	msgClientSecretBad    = "The client is not valid. client_secret does not match"
-	msgCodeInvalid        = "The input parameter code is not valid. "
-	msgCodeExpired        = "The input parameter code is not valid. code expired"
-	msgCodeMissing        = "The input parameter code is missing. "
-	msgOpenAccessExpired  = "AccessToken is expired. "
-	msgOpenAccessUnknown  = "AccessToken is invalid. ErrValidateTokenFailed"
-	msgGrantTypeNotValid  = "The input parameter grant_type is not valid. "
-	codeOpenAccessExpired = "AccessTokenExpired"
+	codeInvalidClientID     = "InvalidClientId"
+	codeInvalidClientSecret = "InvalidClientSecret"
+	msgClientIDInvalid      = "invalid client_id"
+	msgClientSecretBad      = "invalid client_secret"
+	codeOpenRefreshDead     = "AccessDenied"
+	msgOpenRefreshDead      = "invalid token"
+	msgCodeInvalid          = "The input parameter code is not valid. "
+	msgCodeExpired          = "The input parameter code is not valid. code expired"
+	msgCodeMissing          = "The input parameter code is missing. "
+	msgOpenAccessExpired    = "AccessToken is expired. "
+	msgOpenAccessUnknown    = "AccessToken is invalid. ErrValidateTokenFailed"
+	msgGrantTypeNotValid    = "The input parameter grant_type is not valid. "
+	codeOpenAccessExpired   = "AccessTokenExpired"
 )
 
 // openTokens is the state of the Open platform's OAuth service, guarded by
@@ -39,6 +44,49 @@ type openTokens struct {
 	refresh map[string]bool // as tokenStore.refresh: single use
 	access  map[string]*accessToken
 	codes   map[string]*authCode // authCodes of confirmed QR logins
+	// refusal, when set, answers every refresh_token grant (RefuseOpenRefresh).
+	refusal *openRefusal
+}
+
+// openRefusal is how the token endpoint refuses a refresh (§13.3).
+type openRefusal struct {
+	status        int
+	code, message string
+}
+
+// Codes RefuseOpenRefresh knows (§13.3, §9), with the status each is
+// answered with. Statuses marked "?" in the spec are guesses: a client must
+// decide by the code.
+var openRefusals = map[string]openRefusal{
+	"AccessDenied":                  {http.StatusBadRequest, "AccessDenied", msgOpenRefreshDead},
+	"RefreshTokenExpired":           {http.StatusUnauthorized, "RefreshTokenExpired", "refresh token expired"},
+	"RefreshTokenInvalid":           {http.StatusBadRequest, "RefreshTokenInvalid", "refresh token invalid"},
+	"PermissionDenied":              {http.StatusForbidden, "PermissionDenied", "permission denied"},
+	"InvalidParameter.RefreshToken": {http.StatusBadRequest, "InvalidParameter.RefreshToken", msgRefreshTokenInvalid},
+	"InvalidClientId":               {http.StatusBadRequest, codeInvalidClientID, msgClientIDInvalid},
+	"InvalidClientSecret":           {http.StatusBadRequest, codeInvalidClientSecret, msgClientSecretBad},
+	"AppNotExists":                  {http.StatusBadRequest, "AppNotExists", "app not exists"},
+}
+
+// RefuseOpenRefresh makes every refresh_token grant of the Open token
+// endpoint and of the broker answer code from now on, as the service does
+// when the user revoked the app (PermissionDenied), the refresh token
+// expired (RefreshTokenExpired, 401) or is malformed (RefreshTokenInvalid),
+// or the app is misconfigured (InvalidClientId, InvalidClientSecret,
+// AppNotExists) (§13.3). The presented token is not spent. "" turns it off;
+// an unknown code panics.
+func (f *Fake) RefuseOpenRefresh(code string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if code == "" {
+		f.ot.refusal = nil
+		return
+	}
+	r, ok := openRefusals[code]
+	if !ok {
+		panic("alifake: RefuseOpenRefresh: unknown code " + code)
+	}
+	f.ot.refusal = &r
 }
 
 // authCode is an authorization code of the QR login (§12.1).
@@ -123,15 +171,16 @@ func (f *Fake) serveOpenBroker(w http.ResponseWriter, _ *http.Request, body []by
 	f.grantOpen(w, req)
 }
 
-// checkClient answers 401 InvalidClient unless id and secret are the app's.
-// PKCE (a code_verifier instead of the secret, §12.1) is not supported.
+// checkClient answers 400 InvalidClientId or InvalidClientSecret unless id
+// and secret are the app's (§13.3). PKCE (a code_verifier instead of the
+// secret, §12.1) is not supported.
 func (f *Fake) checkClient(w http.ResponseWriter, id, secret string) bool {
 	switch {
 	case id != f.opts.OpenClientID:
-		writeAPIError(w, http.StatusUnauthorized, codeInvalidClient, msgClientIDInvalid)
+		writeAPIError(w, http.StatusBadRequest, codeInvalidClientID, msgClientIDInvalid)
 		return false
 	case subtle.ConstantTimeCompare([]byte(secret), []byte(f.opts.OpenClientSecret)) != 1:
-		writeAPIError(w, http.StatusUnauthorized, codeInvalidClient, msgClientSecretBad)
+		writeAPIError(w, http.StatusBadRequest, codeInvalidClientSecret, msgClientSecretBad)
 		return false
 	}
 	return true
@@ -161,9 +210,14 @@ func (f *Fake) grantOpen(w http.ResponseWriter, req openTokenRequest) {
 	f.mu.Lock()
 	now := f.now()
 	if req.GrantType == "refresh_token" {
+		if r := f.ot.refusal; r != nil {
+			f.mu.Unlock()
+			writeAPIError(w, r.status, r.code, r.message)
+			return
+		}
 		if !f.ot.refresh[req.RefreshToken] {
 			f.mu.Unlock()
-			writeAPIError(w, http.StatusBadRequest, "InvalidParameter.RefreshToken", msgRefreshTokenInvalid)
+			writeAPIError(w, http.StatusBadRequest, codeOpenRefreshDead, msgOpenRefreshDead)
 			return
 		}
 		f.ot.refresh[req.RefreshToken] = false

@@ -61,15 +61,15 @@ func TestOpenTokenRotation(t *testing.T) {
 		status int
 		code   string
 	}{
-		{"used token is spent", app(map[string]string{"grant_type": "refresh_token", "refresh_token": first}), 400, "InvalidParameter.RefreshToken"},
-		{"legacy token is unknown", app(map[string]string{"grant_type": "refresh_token", "refresh_token": f.NewRefreshToken()}), 400, "InvalidParameter.RefreshToken"},
+		{"used token is spent", app(map[string]string{"grant_type": "refresh_token", "refresh_token": first}), 400, "AccessDenied"},
+		{"legacy token is unknown", app(map[string]string{"grant_type": "refresh_token", "refresh_token": f.NewRefreshToken()}), 400, "AccessDenied"},
 		{"missing token", app(map[string]string{"grant_type": "refresh_token"}), 400, "InvalidParameterMissing.RefreshToken"},
 		{"wrong grant type", app(map[string]string{"grant_type": "password", "refresh_token": second}), 400, "InvalidParameter.GrantType"},
 		{"missing code", app(map[string]string{"grant_type": "authorization_code"}), 400, "InvalidParameterMissing.Code"},
 		{"unknown code", app(map[string]string{"grant_type": "authorization_code", "code": "0123"}), 400, "InvalidParameter.Code"},
-		{"wrong client id", map[string]string{"client_id": "other", "client_secret": f.OpenClientSecret(), "grant_type": "refresh_token", "refresh_token": second}, 401, "InvalidClient"},
-		{"wrong client secret", map[string]string{"client_id": f.OpenClientID(), "client_secret": "nope", "grant_type": "refresh_token", "refresh_token": second}, 401, "InvalidClient"},
-		{"no credentials", map[string]string{"grant_type": "refresh_token", "refresh_token": second}, 401, "InvalidClient"},
+		{"wrong client id", map[string]string{"client_id": "other", "client_secret": f.OpenClientSecret(), "grant_type": "refresh_token", "refresh_token": second}, 400, "InvalidClientId"},
+		{"wrong client secret", map[string]string{"client_id": f.OpenClientID(), "client_secret": "nope", "grant_type": "refresh_token", "refresh_token": second}, 400, "InvalidClientSecret"},
+		{"no credentials", map[string]string{"grant_type": "refresh_token", "refresh_token": second}, 400, "InvalidClientId"},
 		{"not json", "{", 400, "InvalidParameter"},
 	}
 	for _, tc := range tests {
@@ -119,10 +119,10 @@ func TestOpenBroker(t *testing.T) {
 		status int
 		code   string
 	}{
-		{"used token", broker, map[string]string{"grant_type": "refresh_token", "refresh_token": first}, 400, "InvalidParameter.RefreshToken"},
+		{"used token", broker, map[string]string{"grant_type": "refresh_token", "refresh_token": first}, 400, "AccessDenied"},
 		{"neither token nor code", broker, map[string]string{"grant_type": "refresh_token"}, 400, "InvalidParameterMissing.RefreshToken"},
 		{"rotated token", broker, map[string]string{"grant_type": "refresh_token", "refresh_token": second}, 200, ""},
-		{"the real endpoint still wants credentials", f.APIURL() + "/oauth/access_token", map[string]string{"grant_type": "refresh_token", "refresh_token": f.NewOpenRefreshToken()}, 401, "InvalidClient"},
+		{"the real endpoint still wants credentials", f.APIURL() + "/oauth/access_token", map[string]string{"grant_type": "refresh_token", "refresh_token": f.NewOpenRefreshToken()}, 400, "InvalidClientId"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

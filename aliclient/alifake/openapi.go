@@ -116,14 +116,16 @@ func (f *Fake) serveOpenGetByPath(w http.ResponseWriter, _ *http.Request, body [
 	}
 }
 
-// openDownloadResponse is the body of getDownloadUrl (§5.2).
+// openDownloadResponse is the body of getDownloadUrl (§5.2). A live photo
+// has no url but streamsUrl (§13.8; AList's spelling).
 type openDownloadResponse struct {
-	URL        string `json:"url"`
-	Expiration string `json:"expiration"`
-	Method     string `json:"method"`
-	Size       int64  `json:"size"`
-	DriveID    string `json:"drive_id"`
-	FileID     string `json:"file_id"`
+	URL        string            `json:"url,omitempty"`
+	StreamsURL map[string]string `json:"streamsUrl,omitempty"`
+	Expiration string            `json:"expiration"`
+	Method     string            `json:"method"`
+	Size       int64             `json:"size"`
+	DriveID    string            `json:"drive_id"`
+	FileID     string            `json:"file_id"`
 }
 
 // serveOpenDownloadURL is POST /adrive/v1.0/openFile/getDownloadUrl (§3.5,
@@ -148,12 +150,16 @@ func (f *Fake) serveOpenDownloadURL(w http.ResponseWriter, _ *http.Request, body
 		writeAPIError(w, err.status, err.code, err.message)
 		return
 	}
-	writeJSON(w, http.StatusOK, openDownloadResponse{
+	out := openDownloadResponse{
 		URL:        resp.URL,
 		Expiration: resp.Expiration,
 		Method:     resp.Method,
 		Size:       resp.Size,
 		DriveID:    resp.DriveID,
 		FileID:     resp.FileID,
-	})
+	}
+	if streams, ok := f.livpLinks(fs, req.FileID, req.ExpireSec); ok {
+		out.URL, out.StreamsURL = "", streams
+	}
+	writeJSON(w, http.StatusOK, out)
 }

@@ -339,13 +339,13 @@ func TestOpenQuotas(t *testing.T) {
 		retry   string
 	}{
 		{"first link", 0, link, 200, ""},
-		{"second link in the second", 500 * time.Millisecond, link, 429, "1"},
+		{"second link in the second", 500 * time.Millisecond, link, 429, "500"},
 		{"link after the window", 500 * time.Millisecond, link, 200, ""},
 		{"list 1", 0, list, 200, ""},
 		{"list 2", 0, list, 200, ""},
 		{"list 3", 0, list, 200, ""},
 		{"list 4", 0, list, 200, ""},
-		{"list 5 is over 4/s", 0, list, 429, "1"},
+		{"list 5 is over 4/s", 0, list, 429, "1000"},
 	}
 	for _, st := range steps {
 		clock.Advance(st.advance)

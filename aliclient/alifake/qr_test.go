@@ -116,8 +116,8 @@ func TestOpenQRLogin(t *testing.T) {
 		status int
 		code   string
 	}{
-		{"wrong secret", map[string]any{"client_id": f.OpenClientID(), "client_secret": "x", "scopes": []string{"user:base"}}, 401, "InvalidClient"},
-		{"no credentials", map[string]any{"scopes": []string{"user:base"}}, 401, "InvalidClient"},
+		{"wrong secret", map[string]any{"client_id": f.OpenClientID(), "client_secret": "x", "scopes": []string{"user:base"}}, 400, "InvalidClientSecret"},
+		{"no credentials", map[string]any{"scopes": []string{"user:base"}}, 400, "InvalidClientId"},
 		{"no scopes", map[string]any{"client_id": f.OpenClientID(), "client_secret": f.OpenClientSecret()}, 400, "InvalidParameterMissing.Scopes"},
 		{"scopes as one string", map[string]any{"client_id": f.OpenClientID(), "client_secret": f.OpenClientSecret(), "scopes": "user:base"}, 400, "InvalidParameter"},
 	}

@@ -20,6 +20,14 @@ const (
 	codeDeviceOffline    = "UserDeviceOffline"
 	msgSignatureInvalid  = "the signature is invalid"
 	msgDeviceOffline     = "user device is offline, please create session again"
+	// UserDeviceIllegality: 403 "invalid X-Device-Id" (§13.6, AList #3376).
+	codeDeviceIllegality = "UserDeviceIllegality"
+	msgDeviceIllegality  = "invalid X-Device-Id"
+	// A 400 whose body holds "not found device info" (§13.6, aligo matches
+	// the text). Its code is not established; the fake sends a generic one,
+	// so a client can only tell it by the text.
+	DeviceInfoNotFound = "not found device info"
+	codeDeviceNotFound = "InvalidParameter"
 )
 
 // maxVerifiedSigs bounds the per-session memo of verified signatures; a
@@ -50,11 +58,18 @@ func (ds *deviceSessions) init() {
 
 // DropDeviceSessions forgets every device session, as the service does when
 // it logs a device out. File calls from a device without a session then
-// answer code: "UserDeviceOffline" (401) or "DeviceSessionSignatureInvalid"
-// (400, also what "" means) until the device calls create_session again.
+// answer, until the device calls create_session again, as code says:
+// "UserDeviceOffline" (401), "UserDeviceIllegality" (403 "invalid
+// X-Device-Id"), DeviceInfoNotFound (a 400 whose message is "not found
+// device info", §13.6) or "DeviceSessionSignatureInvalid" (400, also what
+// "" means). Another code panics.
 func (f *Fake) DropDeviceSessions(code string) {
-	if code == "" {
+	switch code {
+	case "":
 		code = codeSignatureInvalid
+	case codeSignatureInvalid, codeDeviceOffline, codeDeviceIllegality, DeviceInfoNotFound:
+	default:
+		panic("alifake: DropDeviceSessions: unknown code " + code)
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -197,6 +212,12 @@ func (f *Fake) checkSession(w http.ResponseWriter, r *http.Request) bool {
 	switch {
 	case s == nil && missingCode == codeDeviceOffline:
 		writeAPIError(w, http.StatusUnauthorized, codeDeviceOffline, msgDeviceOffline)
+		return false
+	case s == nil && missingCode == codeDeviceIllegality:
+		writeAPIError(w, http.StatusForbidden, codeDeviceIllegality, msgDeviceIllegality)
+		return false
+	case s == nil && missingCode == DeviceInfoNotFound:
+		writeAPIError(w, http.StatusBadRequest, codeDeviceNotFound, DeviceInfoNotFound)
 		return false
 	case s == nil:
 		writeAPIError(w, http.StatusBadRequest, missingCode, msgSignatureInvalid)

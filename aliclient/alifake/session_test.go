@@ -3,6 +3,7 @@ package alifake
 import (
 	"encoding/hex"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/decred/dcrd/dcrec/secp256k1/v4"
@@ -149,6 +150,20 @@ func TestFileCallsNeedSession(t *testing.T) {
 			f.DropDeviceSessions(codeDeviceOffline)
 			return list(t, s, s.sig)
 		}, 401, codeDeviceOffline},
+		{"dropped as an illegal device", func(t *testing.T, f *Fake) response {
+			s := login(t, f)
+			f.DropDeviceSessions(codeDeviceIllegality)
+			return list(t, s, s.sig)
+		}, 403, codeDeviceIllegality},
+		{"dropped as device info not found", func(t *testing.T, f *Fake) response {
+			s := login(t, f)
+			f.DropDeviceSessions(DeviceInfoNotFound)
+			resp := list(t, s, s.sig)
+			if !strings.Contains(string(resp.raw), DeviceInfoNotFound) {
+				t.Fatalf("the body does not say %q: %s", DeviceInfoNotFound, resp.raw)
+			}
+			return resp
+		}, 400, codeDeviceNotFound},
 		{"dropped with the default code", func(t *testing.T, f *Fake) response {
 			s := login(t, f)
 			f.DropDeviceSessions("")

@@ -23,6 +23,9 @@ type node struct {
 	updated  time.Time
 	// refererBound overrides Options.RefererBound for this file when set.
 	refererBound *bool
+	// streams are the parts of a live photo by format ("jpeg", "mov"),
+	// linked through streamsUrl on the Open API (livp.go).
+	streams map[string]*blob
 }
 
 // fileSystem is the tree of one drive, guarded by Fake.mu. File ids are

@@ -155,7 +155,7 @@ func (f *Fake) serveUploadPart(w http.ResponseWriter, r *http.Request, internal 
 		return
 	}
 	if retry, ok := f.admit(endpoint); !ok {
-		sw.Header().Set("x-retry-after", retrySeconds(retry))
+		sw.Header().Set("x-retry-after", retryMillis(retry))
 		fail(http.StatusTooManyRequests, ossError{Code: "TooManyRequests", Message: "Too Many Requests"})
 		return
 	}

@@ -25,11 +25,26 @@ var ErrEmpty = errors.New("no refresh token saved or configured")
 // state is the file's content. Seed is the SHA-256 of the configured token that
 // started this chain of rotations, so a restart can tell "the same, now spent,
 // configured token" (use the saved one) from "a token the user pasted" (use it).
+// Version 2 adds the access token the same refresh returned, with its issue
+// and expiry times, so that a restart inside its life needs no refresh;
+// version 1 files (refresh token only) load as before.
 type state struct {
-	Version      int       `json:"version"`
-	RefreshToken string    `json:"refresh_token"`
-	Seed         string    `json:"seed_sha256"`
-	SavedAt      time.Time `json:"saved_at"`
+	Version       int       `json:"version"`
+	RefreshToken  string    `json:"refresh_token"`
+	AccessToken   string    `json:"access_token,omitempty"`
+	AccessIssued  time.Time `json:"access_issued,omitzero"`
+	AccessExpires time.Time `json:"access_expires,omitzero"`
+	Seed          string    `json:"seed_sha256"`
+	SavedAt       time.Time `json:"saved_at"`
+}
+
+// Tokens is what one refresh returned: the rotated refresh token and the
+// access token with its life. Access may be empty (a login saves only the
+// refresh token).
+type Tokens struct {
+	Refresh         string
+	Access          string
+	Issued, Expires time.Time
 }
 
 // Store is one token file. It is not safe for concurrent Save calls; its user
@@ -39,6 +54,8 @@ type Store struct {
 	path string
 	fs   FS
 	seed string // hex SHA-256 of the configured token of this chain
+	// access is the saved access token of the chain Load chose, if any.
+	access Tokens
 }
 
 // New returns the store for file name (e.g. "drive-token.json") in dir.
@@ -82,15 +99,20 @@ func (s *Store) Load(configured string) (token string, fromState bool, err error
 		}
 		return configured, false, nil
 	}
-	if configured == "" {
+	if configured == "" || subtle.ConstantTimeCompare([]byte(st.Seed), []byte(s.seed)) == 1 || st.RefreshToken == configured {
 		s.seed = st.Seed
-		return st.RefreshToken, true, nil
-	}
-	if subtle.ConstantTimeCompare([]byte(st.Seed), []byte(s.seed)) == 1 || st.RefreshToken == configured {
-		s.seed = st.Seed
+		s.access = Tokens{Refresh: st.RefreshToken, Access: st.AccessToken, Issued: st.AccessIssued, Expires: st.AccessExpires}
 		return st.RefreshToken, true, nil
 	}
 	return configured, false, nil
+}
+
+// Saved returns the tokens saved with the refresh token Load chose, access
+// token included, when Load took the saved chain; ok is false otherwise (no
+// file, an older file without an access token, or a newly configured token,
+// whose chain the saved access token does not belong to).
+func (s *Store) Saved() (Tokens, bool) {
+	return s.access, s.access.Access != "" && !s.access.Expires.IsZero()
 }
 
 func (s *Store) read(name string) (state, error) {
@@ -136,12 +158,23 @@ func (s *Store) recover(cur state) (state, bool) {
 	return best, true
 }
 
-// Save durably replaces the saved token. On error the previous file is intact.
-func (s *Store) Save(token string) error {
+// Save durably replaces the saved token with a refresh token alone (a
+// login). On error the previous file is intact.
+func (s *Store) Save(token string) error { return s.SaveTokens(Tokens{Refresh: token}) }
+
+// SaveTokens durably replaces the saved tokens with the pair one refresh
+// returned, in one write: the file never holds a refresh token with an
+// access token of another refresh. The file is created with mode 0600 (it
+// holds credentials). On error the previous file is intact.
+func (s *Store) SaveTokens(t Tokens) error {
 	if err := s.fs.MkdirAll(s.dir, 0o700); err != nil {
 		return fmt.Errorf("create state dir %s: %w", s.dir, err)
 	}
-	raw, err := json.Marshal(state{Version: 1, RefreshToken: token, Seed: s.seed, SavedAt: time.Now().UTC()})
+	st := state{Version: 2, RefreshToken: t.Refresh, Seed: s.seed, SavedAt: time.Now().UTC()}
+	if t.Access != "" {
+		st.AccessToken, st.AccessIssued, st.AccessExpires = t.Access, t.Issued.UTC(), t.Expires.UTC()
+	}
+	raw, err := json.Marshal(st)
 	if err != nil {
 		return err
 	}
