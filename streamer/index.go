@@ -1,0 +1,187 @@
+package streamer
+
+import (
+	"bytes"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/valyala/fasthttp"
+
+	"github.com/alilink/alilink/resolver"
+)
+
+// indexPage is what templates/index.html renders.
+type indexPage struct {
+	Path   string // the folder, "/Movies/"
+	Root   string // relative path to the root, for /-/static/ and the player
+	Crumbs []crumb
+	Up     bool // a ../ line (not at the root)
+	Rows   []indexRow
+	// Playlist is the folder's M3U8 link (empty when it holds no media).
+	Playlist string
+	Count    int
+}
+
+type crumb struct {
+	Name, Href string
+}
+
+// indexRow is one line. Href is relative and percent-encoded, Name the full
+// name (the link text index parsers compare it with), Size the exact bytes.
+type indexRow struct {
+	Name, Href, Kind string
+	Folder           bool
+	Size             int64
+	Human            string
+	Date             string
+	Unix             int64
+	Play             string // the player page, for media files
+}
+
+// serveIndex renders a folder's HTML index. Folders come first, then files,
+// each by name; the page's script re-sorts by any column.
+func (s *Server) serveIndex(ctx *fasthttp.RequestCtx, p string, exp int64) {
+	_, children, err := s.res.List(ctx, p)
+	if err != nil {
+		s.writeError(ctx, err)
+		return
+	}
+	dir := p
+	if dir != "/" {
+		dir += "/"
+	}
+	root := rootFrom(dir)
+	page := indexPage{Path: dir, Root: root, Up: p != "/", Rows: make([]indexRow, 0, len(children))}
+	page.Crumbs = crumbs(dir, root, s, exp)
+	media := 0
+	for i := range children {
+		c := &children[i]
+		child := dir + c.Name
+		sign := s.childSign(child, exp)
+		r := indexRow{Name: c.Name, Href: relName(c.Name, c.Folder) + sign, Folder: c.Folder, Size: c.Size, Kind: "folder"}
+		if !c.Folder {
+			r.Kind = mediaKind(c.Name)
+			r.Human = humanSize(c.Size)
+			if playable(c.Name) {
+				media++
+				r.Play = root + "-/play" + hrefEscape(child) + sign
+			}
+		}
+		r.Date = nginxTime(c.Modified)
+		if r.Date != "" {
+			r.Unix = c.Modified.Unix()
+		}
+		page.Rows = append(page.Rows, r)
+	}
+	sort.SliceStable(page.Rows, func(i, j int) bool {
+		a, b := &page.Rows[i], &page.Rows[j]
+		if a.Folder != b.Folder {
+			return a.Folder
+		}
+		return a.Name < b.Name
+	})
+	page.Count = len(page.Rows)
+	if media > 0 {
+		page.Playlist = root + "-/playlist" + hrefEscape(dir) + s.childSign(p, exp)
+	}
+	writeHTML(ctx, "index.html", page)
+}
+
+// crumbs links every ancestor of dir, each with its own sign.
+func crumbs(dir, root string, s *Server, exp int64) []crumb {
+	out := []crumb{{Name: "alilink", Href: root + s.childSign("/", exp)}}
+	parts := strings.Split(strings.Trim(dir, "/"), "/")
+	if dir == "/" {
+		return out
+	}
+	acc := ""
+	for _, part := range parts {
+		acc += "/" + part
+		out = append(out, crumb{Name: part, Href: root + strings.TrimPrefix(hrefEscape(acc), "/") + "/" + s.childSign(acc, exp)})
+	}
+	return out
+}
+
+// servePlaylist answers a folder's media files as an extended M3U8 playlist
+// with absolute URLs (a playlist is opened outside the browser), each signed
+// with the expiry of the folder's own sign.
+func (s *Server) servePlaylist(ctx *fasthttp.RequestCtx, p string, exp int64) {
+	_, children, err := s.res.List(ctx, p)
+	if err != nil {
+		s.writeError(ctx, err)
+		return
+	}
+	dir := p
+	if dir != "/" {
+		dir += "/"
+	}
+	names := make([]string, 0, len(children))
+	for i := range children {
+		if !children[i].Folder && playable(children[i].Name) {
+			names = append(names, children[i].Name)
+		}
+	}
+	sort.Strings(names)
+	base := absBase(ctx)
+	var b strings.Builder
+	b.WriteString("#EXTM3U\n")
+	for _, n := range names {
+		child := dir + n
+		b.WriteString("#EXTINF:-1,")
+		b.WriteString(strings.NewReplacer("\r", " ", "\n", " ").Replace(n))
+		b.WriteString("\n")
+		b.WriteString(base + hrefEscape(child) + s.childSign(child, exp) + "\n")
+	}
+	name := "playlist"
+	if p != "/" {
+		name = p[strings.LastIndexByte(p, '/')+1:]
+	}
+	h := &ctx.Response.Header
+	h.Set("Cache-Control", "no-store")
+	h.Set("Content-Disposition", contentDisposition(name+".m3u8"))
+	h.SetContentType("audio/x-mpegurl; charset=utf-8")
+	ctx.SetStatusCode(fasthttp.StatusOK)
+	ctx.SetBodyString(b.String())
+}
+
+// servePlaylistAt answers /-/playlist/<folder>/ (the index's playlist link,
+// outside the folder so that wget -r -np never follows it).
+func (s *Server) servePlaylistAt(ctx *fasthttp.RequestCtx, raw []byte) {
+	p, exp, ok := s.internalTarget(ctx, raw)
+	if !ok {
+		return
+	}
+	it, err := s.res.Stat(ctx, p)
+	switch {
+	case err != nil:
+		s.writeError(ctx, err)
+	case !it.Folder:
+		writeText(ctx, fasthttp.StatusBadRequest, "a playlist is of a folder")
+	default:
+		s.servePlaylist(ctx, p, exp)
+	}
+}
+
+// internalTarget reads the drive path after /-/play or /-/playlist and
+// checks its sign, answering the error itself when it fails.
+func (s *Server) internalTarget(ctx *fasthttp.RequestCtx, raw []byte) (string, int64, bool) {
+	i := bytes.IndexByte(raw[3:], '/')
+	if i < 0 {
+		writeText(ctx, fasthttp.StatusNotFound, "not found")
+		return "", 0, false
+	}
+	p, err := resolver.CleanPath(raw[3+i:])
+	if err != nil {
+		s.writeError(ctx, err)
+		return "", 0, false
+	}
+	var exp int64
+	if s.signer.Enabled() {
+		if exp, err = s.signer.Verify(p, string(ctx.QueryArgs().Peek("sign")), time.Now()); err != nil {
+			s.writeError(ctx, err)
+			return "", 0, false
+		}
+	}
+	return p, exp, true
+}
