@@ -32,8 +32,10 @@ func awkwardTree(env *testEnv) map[string]string {
 		env.fake.AddFile("/Lib/"+n, []byte(body))
 		want[n] = body
 	}
-	env.fake.AddFolder(`/Lib/Sub: "x" & 'y'`)
-	env.fake.AddFile(`/Lib/Sub: "x" & 'y'/inner #2.mkv`, []byte("inner"))
+	// No colon in the folder: rclone's http backend (1.60) escapes a first
+	// segment with one as "./a:b", then finds none of its children under it.
+	env.fake.AddFolder(`/Lib/Sub "x" & 'y' #2`)
+	env.fake.AddFile(`/Lib/Sub "x" & 'y' #2/inner #2.mkv`, []byte("inner"))
 	return want
 }
 
@@ -131,7 +133,7 @@ func TestIndexKodi(t *testing.T) {
 			dateRE := regexp.MustCompile(`^\d\d-[A-Z][a-z]{2}-\d{4} \d\d:\d\d$`)
 			for _, it := range items {
 				if it.folder {
-					if it.name != `Sub: "x" & 'y'` {
+					if it.name != `Sub "x" & 'y' #2` {
 						t.Fatalf("unexpected folder %q", it.name)
 					}
 					sub := env.do(t, http.MethodGet, it.path)
