@@ -125,7 +125,7 @@ func (s *Server) serveFileView(ctx *fasthttp.RequestCtx, p string, exp int64, it
 	q := ctx.QueryArgs()
 	switch {
 	case q.Has("play"):
-		s.servePlayer(ctx, p, exp, it, pageDir(requestPath(ctx)))
+		s.servePlayer(ctx, p, exp, it, pageDir(requestPath(ctx)), !s.signer.Enabled())
 	case len(q.Peek("format")) == 0:
 		return false
 	case string(q.Peek("format")) == formatVTT:

@@ -154,3 +154,130 @@ func TestIndexKodi(t *testing.T) {
 		})
 	}
 }
+
+// TestFolderFormats: HTML by default and for browsers, JSON for clients that
+// ask for it (the same bytes either way), M3U8 of the media files, 400 for an
+// unknown format, and a folder's URL without its slash redirected for HTML.
+func TestFolderFormats(t *testing.T) {
+	env := newEnv(t, alifake.Options{}, streamer.Config{Mode: streamer.ModeAuto})
+	awkwardTree(env)
+	browser := "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+	f := func(path, accept, wantType string) response {
+		t.Helper()
+		r := env.do(t, http.MethodGet, path, "Accept", accept)
+		if r.status != http.StatusOK || !strings.HasPrefix(r.header.Get("Content-Type"), wantType) || r.header.Get("Vary") != "Accept" {
+			t.Fatalf("%s (Accept %q): unexpected answer %d %q %v", path, accept, r.status, r.header.Get("Content-Type"), r.header)
+		}
+		return r
+	}
+	f("/Lib/", "", "text/html")
+	f("/Lib/", "*/*", "text/html")
+	f("/Lib/", browser, "text/html")
+	f("/Lib/", "application/json, text/html;q=0.5", "application/json")
+	lists := env.fake.Calls(env.ep().List)
+	j1 := f("/Lib", "application/json", "application/json")
+	j2 := f("/Lib/?format=json", browser, "application/json")
+	if j1.body != j2.body || !strings.Contains(j1.body, `"path":"/Lib"`) {
+		t.Fatalf("the JSON differs between Accept and ?format=json:\n%s\n%s", j1.body, j2.body)
+	}
+	f("/Lib/?format=html", "application/json", "text/html")
+	m := f("/Lib/?format=m3u", "", "audio/x-mpegurl")
+	if env.fake.Calls(env.ep().List) != lists {
+		t.Fatalf("HTML, JSON and M3U of one folder made %d more list calls; want none (one cached listing)", env.fake.Calls(env.ep().List)-lists)
+	}
+	lines := strings.Split(strings.TrimSpace(m.body), "\n")
+	if lines[0] != "#EXTM3U" || len(lines) != 1+2*7 || !strings.Contains(m.body, "\nhttp://alilink/Lib/Ocean%27s%20Eleven%20%282001%29.mkv\n") ||
+		strings.Contains(m.body, "plain.bin") || strings.Contains(m.body, ".txt") {
+		t.Fatalf("unexpected playlist:\n%s", m.body)
+	}
+	if r := env.do(t, http.MethodGet, "/Lib/?format=xml"); r.status != http.StatusBadRequest {
+		t.Fatalf("unexpected answer to an unknown format: %d", r.status)
+	}
+	if r := env.do(t, http.MethodGet, "/Lib?x=1"); r.status != http.StatusMovedPermanently || r.header.Get("Location") != "/Lib/?x=1" {
+		t.Fatalf("unexpected answer to a folder without its slash: %d %v", r.status, r.header)
+	}
+	// HEAD of a file answers from the metadata: no link is asked for.
+	links := env.fake.Calls(env.ep().Link)
+	h := env.do(t, http.MethodHead, "/Lib/plain.bin")
+	if h.status != http.StatusOK || h.header.Get("Content-Length") != "22" || h.header.Get("Last-Modified") == "" || env.fake.Calls(env.ep().Link) != links {
+		t.Fatalf("unexpected HEAD %d %v, %d link calls", h.status, h.header, env.fake.Calls(env.ep().Link)-links)
+	}
+}
+
+// TestPagesLeakNothing: every HTML answer has the CSP header, and the only
+// signs in it are each link's own (valid for the path the link names, with
+// the expiry of the request's); no CDN URL or token appears.
+func TestPagesLeakNothing(t *testing.T) {
+	env := newEnv(t, alifake.Options{}, streamer.Config{Mode: streamer.ModeAuto, SignSecret: testSecret})
+	awkwardTree(env)
+	env.fake.AddFile("/Lib/S01E01: Pilot.en.srt", []byte("1\n00:00:01,000 --> 00:00:02,000\nHi\n"))
+	s := sign.New(testSecret)
+	exp := time.Now().Add(time.Hour).Truncate(time.Second)
+	env.do(t, http.MethodGet, "/Lib/plain.bin?sign="+s.Sign("/Lib/plain.bin", exp)) // a link in the cache
+	hrefRE := regexp.MustCompile(`(?:href|src|data-url)="([^"]*)"`)
+	pages := []string{
+		"/Lib/?sign=" + s.Sign("/Lib", exp),
+		"/-/play/Lib/?file=S01E01:%20Pilot.mkv&sign=" + s.Sign("/Lib", exp),
+		"/-/play/Lib/S01E01:%20Pilot.mkv?sign=" + s.Sign("/Lib/S01E01: Pilot.mkv", exp),
+		"/Lib/S01E01:%20Pilot.mkv?play&sign=" + s.Sign("/Lib/S01E01: Pilot.mkv", exp),
+	}
+	for _, page := range pages {
+		r := env.do(t, http.MethodGet, page)
+		csp := r.header.Get("Content-Security-Policy")
+		if r.status != http.StatusOK || !strings.Contains(csp, "default-src 'none'") || !strings.Contains(csp, "script-src 'self'") ||
+			strings.Contains(csp, "unsafe-inline") || r.header.Get("Cache-Control") != "no-store" {
+			t.Fatalf("%s: unexpected answer %d %v", page, r.status, r.header)
+		}
+		if strings.Contains(r.body, env.fake.CDNURL()) || strings.Contains(r.body, "<script>") || strings.Contains(r.body, " on") && regexp.MustCompile(` on[a-z]+=`).MatchString(r.body) {
+			t.Fatalf("%s: a CDN URL or inline script in the page", page)
+		}
+		env.assertNoSecrets(t, page, r.body)
+		base, _ := url.Parse("http://alilink" + page)
+		signs := 0
+		for _, m := range hrefRE.FindAllStringSubmatch(r.body, -1) {
+			u, err := base.Parse(html.UnescapeString(m[1]))
+			if err != nil {
+				t.Fatalf("%s: bad link %q", page, m[1])
+			}
+			if u.Scheme != "http" && u.Scheme != "https" {
+				continue // the "open in" links hold the same URL, checked through data-url
+			}
+			sg := u.Query().Get("sign")
+			if sg == "" {
+				if !strings.HasPrefix(u.Path, "/-/static/") {
+					t.Fatalf("%s: a link without a sign: %s", page, u)
+				}
+				continue
+			}
+			p := strings.TrimPrefix(strings.TrimPrefix(u.Path, "/-/playlist"), "/-/play")
+			if p != "/" {
+				p = strings.TrimSuffix(p, "/")
+			}
+			got, err := s.Verify(p, sg, time.Now())
+			if err != nil || got != exp.Unix() {
+				t.Fatalf("%s: the sign of %s is not its path's own (%v, expiry %d; want %d)", page, u, err, got, exp.Unix())
+			}
+			signs++
+		}
+		if signs < 3 {
+			t.Fatalf("%s: only %d signed links; the check proves little", page, signs)
+		}
+	}
+	// A file's own sign opens that file's player alone; the folder's opens
+	// its siblings and subtitles too, as the folder's index does.
+	fileSign := s.Sign("/Lib/S01E01: Pilot.mkv", exp)
+	alone := env.do(t, http.MethodGet, "/Lib/S01E01:%20Pilot.mkv?play&sign="+fileSign)
+	shared := env.do(t, http.MethodGet, "/-/play/Lib/?file=S01E01:%20Pilot.mkv&sign="+s.Sign("/Lib", exp))
+	if strings.Contains(alone.body, "<track") || strings.Contains(alone.body, `id="next"`) || strings.Contains(alone.body, `id="folder"`) ||
+		!strings.Contains(shared.body, "<track") || !strings.Contains(shared.body, `id="next"`) || !strings.Contains(shared.body, `id="prev"`) {
+		t.Fatalf("unexpected players:\n%s\n%s", alone.body, shared.body)
+	}
+	if r := env.do(t, http.MethodGet, "/-/play/Lib/?file=S01E01:%20Pilot.mkv&sign="+fileSign); r.status != http.StatusForbidden && r.status != http.StatusUnauthorized {
+		t.Fatalf("a file's sign opened its folder's player: %d", r.status)
+	}
+	// The track's WebVTT, converted from SubRip.
+	r := env.do(t, http.MethodGet, "/Lib/S01E01:%20Pilot.en.srt?format=vtt&sign="+s.Sign("/Lib/S01E01: Pilot.en.srt", exp))
+	if r.status != http.StatusOK || r.header.Get("Content-Type") != "text/vtt; charset=utf-8" || r.body != "WEBVTT\n\n1\n00:00:01.000 --> 00:00:02.000\nHi\n" {
+		t.Fatalf("unexpected WebVTT %d %q", r.status, r.body)
+	}
+}

@@ -52,8 +52,11 @@ func (s *Server) serveIndex(ctx *fasthttp.RequestCtx, p string, exp int64) {
 		dir += "/"
 	}
 	root := rootFrom(dir)
-	page := indexPage{Path: dir, Root: root, Up: p != "/", Rows: make([]indexRow, 0, len(children))}
-	page.Crumbs = crumbs(dir, root, s, exp)
+	// With signs on, a folder's sign shares what is below it, never above:
+	// no link climbs to an ancestor (it would need a sign the caller lacks).
+	signed := s.signer.Enabled()
+	page := indexPage{Path: dir, Root: root, Up: p != "/" && !signed, Rows: make([]indexRow, 0, len(children))}
+	page.Crumbs = crumbs(dir, root, s)
 	media := 0
 	for i := range children {
 		c := &children[i]
@@ -65,7 +68,7 @@ func (s *Server) serveIndex(ctx *fasthttp.RequestCtx, p string, exp int64) {
 			r.Human = humanSize(c.Size)
 			if playable(c.Name) {
 				media++
-				r.Play = root + "-/play" + hrefEscape(child) + sign
+				r.Play = s.playLink(root, dir, c.Name, exp)
 			}
 		}
 		r.Date = nginxTime(c.Modified)
@@ -88,19 +91,40 @@ func (s *Server) serveIndex(ctx *fasthttp.RequestCtx, p string, exp int64) {
 	writeHTML(ctx, "index.html", page)
 }
 
-// crumbs links every ancestor of dir, each with its own sign.
-func crumbs(dir, root string, s *Server, exp int64) []crumb {
-	out := []crumb{{Name: "alilink", Href: root + s.childSign("/", exp)}}
-	parts := strings.Split(strings.Trim(dir, "/"), "/")
+// crumbs names every ancestor of dir, linked unless signs are on (a sign
+// for dir must not open its parents).
+func crumbs(dir, root string, s *Server) []crumb {
+	link := func(h string) string {
+		if s.signer.Enabled() {
+			return ""
+		}
+		return h
+	}
+	out := []crumb{{Name: "alilink", Href: link(root)}}
 	if dir == "/" {
 		return out
 	}
 	acc := ""
-	for _, part := range parts {
+	for _, part := range strings.Split(strings.Trim(dir, "/"), "/") {
 		acc += "/" + part
-		out = append(out, crumb{Name: part, Href: root + strings.TrimPrefix(hrefEscape(acc), "/") + "/" + s.childSign(acc, exp)})
+		out = append(out, crumb{Name: part, Href: link(root + strings.TrimPrefix(hrefEscape(acc), "/") + "/")})
 	}
 	return out
+}
+
+// playLink is the player of a folder's file, reached with the folder's own
+// sign (which shares the file's siblings and subtitles, as the index does):
+// /-/play/<folder>/?file=<name>, outside the folder for wget -r -np.
+func (s *Server) playLink(root, dir, name string, exp int64) string {
+	q := "?file=" + hrefEscape(name)
+	if s.signer.Enabled() {
+		folder := dir
+		if folder != "/" {
+			folder = strings.TrimSuffix(folder, "/")
+		}
+		q += "&sign=" + s.signer.SignUnix(folder, exp)
+	}
+	return root + "-/play" + hrefEscape(dir) + q
 }
 
 // servePlaylist answers a folder's media files as an extended M3U8 playlist

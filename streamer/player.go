@@ -44,7 +44,11 @@ var subtitleExts = map[string]bool{".srt": true, ".vtt": true, ".ass": true, ".s
 
 // servePlayer renders the player for a media file at p; dir is the page's own
 // URL directory (the file's folder for ?play, /-/play/… for the index's link).
-func (s *Server) servePlayer(ctx *fasthttp.RequestCtx, p string, exp int64, it resolver.Item, dir string) {
+//
+// folderAuth tells that the request's sign is the folder's (or signs are
+// off): only then does the page link the siblings, the subtitles and the
+// folder, each with its own sign. A file's own sign shares that file alone.
+func (s *Server) servePlayer(ctx *fasthttp.RequestCtx, p string, exp int64, it resolver.Item, dir string, folderAuth bool) {
 	if !playable(it.Name) {
 		writeText(ctx, fasthttp.StatusBadRequest, "the player is for audio and video files")
 		return
@@ -64,9 +68,14 @@ func (s *Server) servePlayer(ctx *fasthttp.RequestCtx, p string, exp int64, it r
 	sign := s.childSign(p, exp)
 	page := playerPage{
 		Name: it.Name, Root: root, Audio: mediaKind(it.Name) == "audio", Src: rel(p) + sign,
-		Type: contentType(it.Name, it.MimeType, ""), Folder: rel(pdir) + s.childSign(parent, exp),
-		Abs: absBase(ctx) + hrefEscape(p) + sign,
+		Type: contentType(it.Name, it.MimeType, ""), Abs: absBase(ctx) + hrefEscape(p) + sign,
 	}
+	page.OpenIn = openInLinks(page.Abs, it.Name)
+	if !folderAuth {
+		writeHTML(ctx, "player.html", page)
+		return
+	}
+	page.Folder = rel(pdir) + s.childSign(parent, exp)
 	stem := strings.TrimSuffix(it.Name, path.Ext(it.Name))
 	var media []string
 	for i := range siblings {
@@ -101,9 +110,7 @@ func (s *Server) servePlayer(ctx *fasthttp.RequestCtx, p string, exp int64, it r
 		if n != it.Name {
 			continue
 		}
-		link := func(n string) *sibling {
-			return &sibling{Name: n, Href: root + "-/play" + hrefEscape(pdir+n) + s.childSign(pdir+n, exp)}
-		}
+		link := func(n string) *sibling { return &sibling{Name: n, Href: s.playLink(root, pdir, n, exp)} }
 		if i > 0 {
 			page.Prev = link(media[i-1])
 		}
@@ -111,7 +118,6 @@ func (s *Server) servePlayer(ctx *fasthttp.RequestCtx, p string, exp int64, it r
 			page.Next = link(media[i+1])
 		}
 	}
-	page.OpenIn = openInLinks(page.Abs, it.Name)
 	writeHTML(ctx, "player.html", page)
 }
 
@@ -156,12 +162,25 @@ func (s *Server) servePlayerAt(ctx *fasthttp.RequestCtx, raw []byte) {
 		return
 	}
 	it, err := s.res.Stat(ctx, p)
+	if err == nil && it.Folder {
+		// /-/play/<folder>/?file=<name>: the folder's sign authorises.
+		name := string(ctx.QueryArgs().Peek("file"))
+		if name == "" || strings.ContainsAny(name, "/\x00") || name == "." || name == ".." {
+			writeText(ctx, fasthttp.StatusBadRequest, "file names the folder's file to play")
+			return
+		}
+		child := strings.TrimSuffix(p, "/") + "/" + name
+		if it, err = s.res.Stat(ctx, child); err == nil && !it.Folder {
+			s.servePlayer(ctx, child, exp, it, pageDir(raw), true)
+			return
+		}
+	}
 	switch {
 	case err != nil:
 		s.writeError(ctx, err)
 	case it.Folder:
 		writeText(ctx, fasthttp.StatusBadRequest, "the player is for audio and video files")
 	default:
-		s.servePlayer(ctx, p, exp, it, pageDir(raw))
+		s.servePlayer(ctx, p, exp, it, pageDir(raw), !s.signer.Enabled())
 	}
 }

@@ -2,10 +2,12 @@ package streamer
 
 import (
 	"bytes"
+	"context"
 	"io"
 	"path"
 	"regexp"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/valyala/fasthttp"
@@ -37,7 +39,11 @@ func (s *Server) serveSubtitle(ctx *fasthttp.RequestCtx, it resolver.Item) {
 			s.writeError(ctx, err)
 			return
 		}
-		up, err := s.cdn.open(ctx, l, byteRange{0, it.Size - 1}, it.Size)
+		// Not the RequestCtx: the CDN request's goroutines may outlive the
+		// handler by a moment, and fasthttp reuses the RequestCtx after it.
+		cctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		up, err := s.cdn.open(cctx, l, byteRange{0, it.Size - 1}, it.Size)
 		if err != nil {
 			s.writeError(ctx, err)
 			return
