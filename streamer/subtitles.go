@@ -11,6 +11,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/valyala/fasthttp"
+	"golang.org/x/text/encoding/simplifiedchinese"
+	"golang.org/x/text/encoding/unicode"
 
 	"github.com/alilink/alilink/resolver"
 )
@@ -72,13 +74,28 @@ func (s *Server) serveSubtitle(ctx *fasthttp.RequestCtx, it resolver.Item) {
 	ctx.SetBody(out)
 }
 
-// subtitleText is b as UTF-8 text with "\n" line ends: BOM dropped, invalid
-// bytes replaced (legacy code pages are not guessed).
+// subtitleText is b as UTF-8 text with "\n" line ends. UTF-8 (with or
+// without a BOM) and UTF-16 with a BOM are read as such; anything else is
+// taken for GB18030 (which covers GBK and GB2312, the usual encodings of
+// Chinese subtitles on a drive) when it decodes as that, else invalid bytes
+// are replaced.
 func subtitleText(b []byte) string {
-	b = bytes.TrimPrefix(b, []byte("\xef\xbb\xbf"))
-	s := string(b)
-	if !utf8.ValidString(s) {
-		s = strings.ToValidUTF8(s, "\uFFFD")
+	var s string
+	switch {
+	case bytes.HasPrefix(b, []byte("\xef\xbb\xbf")):
+		s = string(b[3:])
+	case bytes.HasPrefix(b, []byte("\xff\xfe")) || bytes.HasPrefix(b, []byte("\xfe\xff")):
+		if d, err := unicode.UTF16(unicode.LittleEndian, unicode.ExpectBOM).NewDecoder().Bytes(b); err == nil {
+			s = string(d)
+		}
+	case utf8.Valid(b):
+		s = string(b)
+	default:
+		if d, err := simplifiedchinese.GB18030.NewDecoder().Bytes(b); err == nil && utf8.Valid(d) {
+			s = string(d)
+		} else {
+			s = strings.ToValidUTF8(string(b), "\uFFFD")
+		}
 	}
 	return strings.ReplaceAll(strings.ReplaceAll(s, "\r\n", "\n"), "\r", "\n")
 }
