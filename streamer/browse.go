@@ -340,7 +340,7 @@ func (s *Server) routeView(ctx *fasthttp.RequestCtx, p string, exp int64) (act i
 // the player and the playlist, and 404 for anything else.
 func (s *Server) serveBrowseInternal(ctx *fasthttp.RequestCtx, raw []byte) {
 	switch {
-	case bytes.HasPrefix(raw, []byte("/-/static/")):
+	case bytes.HasPrefix(raw, []byte("/-/static/")) && (ctx.IsGet() || ctx.IsHead()):
 		serveStatic(ctx, string(raw[len("/-/static/"):]))
 	case bytes.HasPrefix(raw, []byte("/-/play/")) && (ctx.IsGet() || ctx.IsHead()):
 		s.servePlayerAt(ctx, raw)

@@ -281,3 +281,23 @@ func TestPagesLeakNothing(t *testing.T) {
 		t.Fatalf("unexpected WebVTT %d %q", r.status, r.body)
 	}
 }
+
+// TestStaticAssets: the embedded assets answer with their types; nothing
+// else under /-/static/ exists.
+func TestStaticAssets(t *testing.T) {
+	env := newEnv(t, alifake.Options{}, streamer.Config{})
+	f := func(path string, status int, ctype string) {
+		t.Helper()
+		r := env.do(t, http.MethodGet, path)
+		if r.status != status || status == http.StatusOK && (r.header.Get("Content-Type") != ctype || r.body == "") {
+			t.Fatalf("%s: unexpected answer %d %q", path, r.status, r.header.Get("Content-Type"))
+		}
+	}
+	f("/-/static/alilink.css", http.StatusOK, "text/css; charset=utf-8")
+	f("/-/static/index.js", http.StatusOK, "text/javascript; charset=utf-8")
+	f("/-/static/player.js", http.StatusOK, "text/javascript; charset=utf-8")
+	f("/-/static/icons/video.svg", http.StatusOK, "image/svg+xml")
+	f("/-/static/nope.js", http.StatusNotFound, "")
+	f("/-/static/../templates/index.html", http.StatusNotFound, "")
+	f("/-/play/", http.StatusBadRequest, "")
+}

@@ -18,7 +18,6 @@ type playerPage struct {
 	Root   string
 	Audio  bool
 	Src    string // the file's own URL: Range, signs and every mode apply
-	Type   string
 	Folder string // the index the file is in
 	Tracks []track
 	Prev   *sibling
@@ -68,7 +67,7 @@ func (s *Server) servePlayer(ctx *fasthttp.RequestCtx, p string, exp int64, it r
 	sign := s.childSign(p, exp)
 	page := playerPage{
 		Name: it.Name, Root: root, Audio: mediaKind(it.Name) == "audio", Src: rel(p) + sign,
-		Type: contentType(it.Name, it.MimeType, ""), Abs: absBase(ctx) + hrefEscape(p) + sign,
+		Abs: absBase(ctx) + hrefEscape(p) + sign,
 	}
 	page.OpenIn = openInLinks(page.Abs, it.Name)
 	if !folderAuth {
