@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path"
 	"path/filepath"
 	"strings"
 
@@ -82,12 +83,15 @@ func demoCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		base := "http://" + addr
 		u := func(p string) string { return "'" + base + resolver.EscapePath(p) + "'" }
 		fmt.Fprintf(stdout, "\nalilink demo: a fake drive at %s, alilink at %s (Ctrl-C stops both)\n\n", fake.APIURL(), base)
-		fmt.Fprintf(stdout, "  curl -s %s | head -c 600; echo      # the root folder as JSON\n", u("/"))
+		fmt.Fprintf(stdout, "  xdg-open %s                         # browse and play in a browser (an HTML index)\n", u("/"))
+		fmt.Fprintf(stdout, "  curl -s -H 'Accept: application/json' %s | head -c 600; echo   # the root folder as JSON\n", u("/"))
 		fmt.Fprintf(stdout, "  curl -si %s | grep -i location      # a 302 to the drive's CDN\n", u(samples.film))
 		fmt.Fprintf(stdout, "  curl -sL -r 0-15 %s | od -An -tx1   # a Range through the redirect\n", u(samples.film))
 		fmt.Fprintf(stdout, "  curl -s -r 0-15 %s | od -An -tx1   # Referer-bound: auto mode proxies it\n", u(samples.bound))
 		fmt.Fprintf(stdout, "  curl -sL -o /dev/null -w '%%{http_code} %%{size_download} bytes\\n' %s\n", u(samples.song))
-		fmt.Fprintf(stdout, "  curl -s %s | head -c 300; echo      # %d files, several drive pages\n", u(samples.bigFolder), samples.bigCount)
+		fmt.Fprintf(stdout, "  curl -s %s | head -c 300; echo      # %d files, several drive pages, as JSON\n",
+			strings.TrimSuffix(u(samples.bigFolder), "'")+"?format=json'", samples.bigCount)
+		fmt.Fprintf(stdout, "  mpv %s   # a folder's media as an M3U8 playlist\n", strings.TrimSuffix(u(path.Dir(samples.film)), "'")+"/?format=m3u'")
 		if tokenFile != "" {
 			fmt.Fprintf(stdout, "  echo hello | curl -s -T - -H \"Authorization: Bearer $(cat %s)\" %s; echo   # an upload\n",
 				tokenFile, u("/Uploads/hello.txt"))

@@ -175,7 +175,7 @@ func TestDemo(t *testing.T) {
 		return resp, b
 	}
 
-	resp, body := get(noFollow, base+"/")
+	resp, body := get(noFollow, base+"/?format=json")
 	var root struct{ Items []struct{ Name string } }
 	if resp.StatusCode != 200 || json.Unmarshal(body, &root) != nil || len(root.Items) < 5 {
 		t.Fatalf("unexpected root listing %d %s", resp.StatusCode, body)
@@ -200,7 +200,7 @@ func TestDemo(t *testing.T) {
 	if resp.StatusCode != http.StatusPartialContent || !bytes.Equal(body, want) {
 		t.Fatalf("unexpected proxied range: %d %x; want 206 %x", resp.StatusCode, body, want)
 	}
-	if resp, body := get(noFollow, base+"/Photos/2024"); resp.StatusCode != 200 || strings.Count(string(body), `"name"`) != 450 {
+	if resp, body := get(noFollow, base+"/Photos/2024", "Accept", "application/json"); resp.StatusCode != 200 || strings.Count(string(body), `"name"`) != 450 {
 		t.Fatalf("unexpected big folder listing: %d, %d names", resp.StatusCode, strings.Count(string(body), `"name"`))
 	}
 	// The upload line: its token file, a PUT, the file read back.

@@ -113,7 +113,7 @@ func TestMetricsMove(t *testing.T) {
 	if r, b := get(t, base+"/Movies/bound.mkv"); r.StatusCode != http.StatusOK || len(b) != 1<<20 {
 		t.Fatalf("unexpected proxied answer %d, %d bytes", r.StatusCode, len(b))
 	}
-	get(t, base+"/Movies")
+	get(t, base+"/Movies?format=json")
 	get(t, base+"/Movies/missing.mkv")
 	after := scrape()
 

@@ -284,6 +284,9 @@ func (s *Server) route(ctx *fasthttp.RequestCtx, raw []byte, start time.Time) (a
 			return actError, p, false
 		}
 	}
+	if act, done := s.routeView(ctx, p, exp); done {
+		return act, p, false
+	}
 	switch s.cfg.Mode {
 	case ModeProxy, ModeRewrite:
 		it, err := s.res.Stat(ctx, p)
@@ -292,7 +295,7 @@ func (s *Server) route(ctx *fasthttp.RequestCtx, raw []byte, start time.Time) (a
 			s.writeError(ctx, err)
 			return actError, p, false
 		case it.Folder:
-			s.serveListing(ctx, p, exp)
+			s.serveFolder(ctx, p, exp)
 			return actListing, p, false
 		case s.cfg.Mode == ModeRewrite:
 			s.serveRewrite(ctx, p)
@@ -307,7 +310,7 @@ func (s *Server) route(ctx *fasthttp.RequestCtx, raw []byte, start time.Time) (a
 		s.writeError(ctx, err)
 		return actError, p, false
 	case it.Folder:
-		s.serveListing(ctx, p, exp)
+		s.serveFolder(ctx, p, exp)
 		return actListing, p, false
 	case s.cfg.Mode == ModeAccel:
 		s.serveAccel(ctx, it, l)
@@ -350,7 +353,7 @@ func (s *Server) serveInternal(ctx *fasthttp.RequestCtx, p []byte) {
 	case "/-/api/sign", "/-/api/link":
 		s.serveAPI(ctx, string(p))
 	default:
-		writeText(ctx, fasthttp.StatusNotFound, "not found")
+		s.serveBrowseInternal(ctx, p)
 	}
 }
 

@@ -195,7 +195,13 @@ func redirect(t *testing.T, driver string) {
 		env.fake.AddFile(n, []byte("content of "+n))
 	}
 	for _, n := range names {
-		for _, method := range []string{http.MethodGet, http.MethodHead} {
+		// HEAD answers from the drive's metadata, with no link (issue 14).
+		links := env.fake.Calls(env.ep().Link)
+		if h := env.do(t, http.MethodHead, resolver.EscapePath(n)); h.status != http.StatusOK ||
+			h.header.Get("Content-Length") != fmt.Sprint(len("content of "+n)) || env.fake.Calls(env.ep().Link) != links {
+			t.Fatalf("HEAD %s: unexpected answer %d %v (link calls %d → %d)", n, h.status, h.header, links, env.fake.Calls(env.ep().Link))
+		}
+		for _, method := range []string{http.MethodGet} {
 			r := env.do(t, method, resolver.EscapePath(n))
 			if r.status != http.StatusFound {
 				t.Fatalf("%s %s: unexpected status; got %d; want 302 (%s)", method, n, r.status, r.body)
@@ -257,7 +263,7 @@ func folderListing(t *testing.T, driver string) {
 	}
 	env.fake.AddFolder("/Photos/Sub folder")
 	for _, p := range []string{"/Photos", "/Photos/", "/./Photos//", "/x/../Photos"} {
-		r := env.do(t, http.MethodGet, p)
+		r := env.do(t, http.MethodGet, p, "Accept", "application/json")
 		if r.status != http.StatusOK || !strings.HasPrefix(r.header.Get("Content-Type"), "application/json") {
 			t.Fatalf("%s: unexpected answer %d %s", p, r.status, r.header.Get("Content-Type"))
 		}
@@ -283,7 +289,7 @@ func folderListing(t *testing.T, driver string) {
 			}
 		}
 	}
-	if r := env.do(t, http.MethodGet, "/"); r.status != http.StatusOK || !strings.Contains(r.body, `"Photos"`) {
+	if r := env.do(t, http.MethodGet, "/?format=json"); r.status != http.StatusOK || !strings.Contains(r.body, `"Photos"`) {
 		t.Fatalf("unexpected root listing %d %s", r.status, r.body)
 	}
 }

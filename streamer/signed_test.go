@@ -59,12 +59,12 @@ func TestSignedListing(t *testing.T) {
 	env.fake.AddFile("/Shows/S01/e1 #1.mkv", []byte("e1"))
 	s := sign.New(testSecret)
 	exp := time.Now().Add(time.Hour)
-	r := env.do(t, http.MethodGet, "/Shows?sign="+s.Sign("/Shows", exp))
+	r := env.do(t, http.MethodGet, "/Shows?sign="+s.Sign("/Shows", exp), "Accept", "application/json")
 	var out struct{ Items []struct{ Href string } }
 	if r.status != http.StatusOK || json.Unmarshal([]byte(r.body), &out) != nil || len(out.Items) != 1 {
 		t.Fatalf("unexpected listing %d %s", r.status, r.body)
 	}
-	sub := env.do(t, http.MethodGet, out.Items[0].Href)
+	sub := env.do(t, http.MethodGet, out.Items[0].Href, "Accept", "application/json")
 	if err := json.Unmarshal([]byte(sub.body), &out); sub.status != http.StatusOK || err != nil {
 		t.Fatalf("following a signed folder href failed: %d %s", sub.status, sub.body)
 	}
@@ -224,7 +224,7 @@ func TestRewriteTwoInstances(t *testing.T) {
 		t.Fatalf("the front redirected without a sign: %d", r.status)
 	}
 	// The folder is listed by the front itself, with signed hrefs.
-	if r := front.do(t, http.MethodGet, "/Movies?sign="+s.Sign("/Movies", time.Time{})); r.status != http.StatusOK {
+	if r := front.do(t, http.MethodGet, "/Movies?sign="+s.Sign("/Movies", time.Time{}), "Accept", "application/json"); r.status != http.StatusOK {
 		t.Fatalf("the front did not list the folder: %d", r.status)
 	}
 }
