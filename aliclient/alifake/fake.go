@@ -18,7 +18,7 @@
 //
 // The same API server also answers the other two families and both QR
 // logins, each on its own paths: the Open platform API (§3) with its OAuth
-// token endpoint, JWT-shaped refresh tokens with a stable sub and three
+// token endpoint, JWT-shaped refresh tokens with a stable sub and two
 // drives (openapi.go, oauth.go, drives.go); share links (§6) with anonymous
 // share tokens, whose download endpoint is offline as the service's is
 // (§13.7, share.go), played by copying into the user's drive through the
