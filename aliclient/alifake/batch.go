@@ -1,6 +1,7 @@
 package alifake
 
 import (
+	"cmp"
 	"encoding/json"
 	"net/http"
 	"strconv"
@@ -257,7 +258,7 @@ func (f *Fake) copyNode(fs *fileSystem, parent, n *node, name string) *node {
 	c := fs.newNode(parent, name, n.folder, now)
 	if !n.folder {
 		if n.blob != nil {
-			fs.setContent(c, &blob{data: n.blob.data, synth: n.blob.synth, size: n.blob.size}, now)
+			fs.setContent(c, &blob{data: n.blob.data, synth: n.blob.synth, size: n.blob.size, same: cmp.Or(n.blob.same, n.blob)}, now)
 		}
 		return c
 	}
