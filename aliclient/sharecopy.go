@@ -134,6 +134,21 @@ func (s *ShareClient) target(ctx context.Context) (shareTarget, error) {
 	return t, nil
 }
 
+// forgetTarget drops a target found gone, unless already replaced.
+func (s *ShareClient) forgetTarget(t shareTarget) {
+	s.targetMu.Lock()
+	defer s.targetMu.Unlock()
+	if s.tgt == t {
+		s.tgt = shareTarget{}
+	}
+}
+
+// missingFolder tells whether a copy failed because its target folder is gone.
+func missingFolder(err error) bool {
+	var ae *APIError
+	return errors.As(err, &ae) && (ae.Code == "NotFound.ParentFileId" || ae.Code == "InvalidParameter.ToParentFileId")
+}
+
 // play copies a file of the share into the temp folder, links the copy and
 // schedules its deletion for after the link's expiry.
 func (s *ShareClient) play(ctx context.Context, fileID string) (Link, error) {
@@ -142,6 +157,14 @@ func (s *ShareClient) play(ctx context.Context, fileID string) (Link, error) {
 		return Link{}, err
 	}
 	id, err := s.copyIn(ctx, fileID, t)
+	if missingFolder(err) && s.cfg.ShareTempFolderID == "" {
+		// Someone deleted the temp folder: make it again, once.
+		s.forgetTarget(t)
+		if t, err = s.target(ctx); err != nil {
+			return Link{}, err
+		}
+		id, err = s.copyIn(ctx, fileID, t)
+	}
 	if err != nil {
 		return Link{}, err
 	}

@@ -260,3 +260,25 @@ func TestShareListRenewsOnAccessTokenInvalid(t *testing.T) {
 		t.Fatalf("listing after ParamFlowException: %v, %v", items, err)
 	}
 }
+
+// TestShareTempFolderRecreated: a temp folder someone deleted is made again.
+func TestShareTempFolderRecreated(t *testing.T) {
+	fake, c, _ := startShare(t, alifake.Options{}, nil)
+	a := fake.AddFile("/a.mkv", []byte("a"))
+	b := fake.AddFile("/b.mkv", []byte("b"))
+	ctx := context.Background()
+	if _, err := c.Link(ctx, a); err != nil {
+		t.Fatal(err)
+	}
+	fake.RemoveFrom(alifake.DriveResource, "/"+aliclient.ShareTempFolderName)
+	l, err := c.Link(ctx, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if status, got := fetch(t, l, ""); status != 200 || string(got) != "b" {
+		t.Fatalf("unexpected content; got %d %q", status, got)
+	}
+	if _, ok := fake.FileIDIn(alifake.DriveResource, "/"+aliclient.ShareTempFolderName+"/b.mkv"); !ok {
+		t.Fatal("no copy in the re-made temp folder")
+	}
+}
