@@ -46,10 +46,15 @@ type ShareClient struct {
 	pendMu  sync.Mutex
 	pending map[string]*time.Timer // copy id → its deletion
 	closed  bool
+
+	// sweepOnce starts the sweep of the temp folder on the first healthy
+	// Health (serve's warm-up at start); stop ends it early (Close).
+	sweepOnce sync.Once
+	stopCtx   context.Context
+	stop      context.CancelFunc
 }
 
-// NewShare builds the share driver and starts the sweep of the temp folder
-// in the background.
+// NewShare builds the share driver.
 func NewShare(cfg Config, deps Deps) (*ShareClient, error) {
 	c, rt, store, err := newCore(cfg, deps)
 	if err != nil {
@@ -61,18 +66,28 @@ func NewShare(cfg Config, deps Deps) (*ShareClient, error) {
 	c.tokens = newTokens(c, store, rt, c.refreshLegacy)
 	c.share = &shareTokens{c: c, id: cfg.ShareID, pwd: cfg.SharePwd}
 	s := &ShareClient{core: c, own: own, pending: make(map[string]*time.Timer)}
-	go func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 4*cfg.Timeout)
-		defer cancel()
-		if err := s.Sweep(ctx); err != nil {
-			s.log.Warn("share temp folder: the sweep at start failed; leftovers stay until the next start", "err", err)
-		}
-	}()
+	s.stopCtx, s.stop = context.WithCancel(context.Background())
 	return s, nil
 }
 
-// Health implements Drive: the user's token and the share token.
-func (s *ShareClient) Health(ctx context.Context) Health { return s.health(ctx) }
+// Health implements Drive: the user's token and the share token. The first
+// healthy answer (alilink checks at start) starts the sweep of the temp
+// folder in the background.
+func (s *ShareClient) Health(ctx context.Context) Health {
+	h := s.health(ctx)
+	if h.Ready {
+		s.sweepOnce.Do(func() { go s.sweepAtStart() })
+	}
+	return h
+}
+
+func (s *ShareClient) sweepAtStart() {
+	ctx, cancel := context.WithTimeout(s.stopCtx, 4*s.cfg.Timeout)
+	defer cancel()
+	if err := s.Sweep(ctx); err != nil && s.stopCtx.Err() == nil {
+		s.log.Warn("share temp folder: the sweep at start failed; leftovers stay until the next start", "err", err)
+	}
+}
 
 // List implements Drive. A share listing refused with AccessTokenInvalid
 // (it carries no access token: the share token is meant) renews the share

@@ -228,7 +228,7 @@ func (s *ShareClient) sweepHorizon() time.Duration {
 
 // Sweep deletes the leftovers of the temp folder: copies of an earlier run
 // (or another replica) whose links have expired go now, younger ones when
-// they would have. It runs once at start.
+// they would have. It runs once at start (see Health).
 func (s *ShareClient) Sweep(ctx context.Context) error {
 	t, err := s.target(ctx)
 	if err != nil {
@@ -293,12 +293,14 @@ func (s *ShareClient) deleteCopy(drive, id string, attempt int) {
 	}
 	delete(s.pending, id)
 	s.pendMu.Unlock()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*s.cfg.Timeout)
+	ctx, cancel := context.WithTimeout(s.stopCtx, 2*s.cfg.Timeout) // Close ends it
 	defer cancel()
 	err := s.batchOne(ctx, &epBatch, "/file/delete", deleteBody{DriveID: drive, FileID: id}, nil)
 	switch {
 	case err == nil || errors.Is(err, ErrNotFound):
 		s.log.Debug("share copy deleted", "copy", id)
+	case s.stopCtx.Err() != nil:
+		return // closed: the next start's sweep removes it
 	case attempt < 3:
 		s.log.Warn("share copy: delete failed; retrying in a minute", "copy", id, "err", err)
 		s.deleteLater(drive, id, time.Minute, attempt+1)
@@ -307,9 +309,11 @@ func (s *ShareClient) deleteCopy(drive, id string, attempt int) {
 	}
 }
 
-// Close stops the planned deletions: the copies stay until the next start's
-// sweep (a copy whose link another replica still serves must not go early).
+// Close stops the planned deletions and the sweep: the copies stay until
+// the next start's sweep (a copy whose link another replica still serves
+// must not go early).
 func (s *ShareClient) Close() {
+	s.stop()
 	s.pendMu.Lock()
 	defer s.pendMu.Unlock()
 	s.closed = true

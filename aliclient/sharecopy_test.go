@@ -40,6 +40,9 @@ func newShareClient(t *testing.T, cfg aliclient.Config, now func() time.Time) *a
 		t.Fatal(err)
 	}
 	t.Cleanup(c.Close)
+	if h := c.Health(context.Background()); !h.Ready { // alilink's check at start, which starts the sweep
+		t.Fatalf("not ready: %v", h.Problems)
+	}
 	return c
 }
 
