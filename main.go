@@ -135,6 +135,9 @@ func newApp(cfg Config, log *slog.Logger) (*app, error) {
 }
 
 func (a *app) close() {
+	if c, ok := a.drive.(interface{ Close() }); ok { // the share driver's planned deletions
+		c.Close()
+	}
 	if a.shared != nil {
 		_ = a.shared.Close()
 	}

@@ -30,6 +30,8 @@ var (
 	ErrIsFolder    = aliclient.ErrIsFolder
 	ErrTokenDead   = aliclient.ErrTokenDead
 	ErrRateLimited = aliclient.ErrRateLimited
+	// ErrDriveFull: the user's drive has no room for the share driver's copy.
+	ErrDriveFull = aliclient.ErrDriveFull
 	// ErrLinkTooShort: the drive handed out a link that lives less than the margin.
 	ErrLinkTooShort = errors.New("download link expires within the safety margin")
 )

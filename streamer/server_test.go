@@ -64,6 +64,9 @@ func envOn(t *testing.T, driver string, fake *alifake.Fake, opts alifake.Options
 	if err != nil {
 		t.Fatal(err)
 	}
+	if cl, ok := c.(interface{ Close() }); ok { // the share driver's planned deletions
+		t.Cleanup(cl.Close)
+	}
 	rcfg := resolver.Config{
 		RootFolderID: "root", PathCacheSize: 1000, PathCacheTTL: time.Minute, ListCacheSize: 100,
 		NegativeTTL: time.Second, LinkCacheSize: 1000, LinkMargin: time.Minute, ResolveTimeout: 2 * time.Second,
