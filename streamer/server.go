@@ -208,7 +208,9 @@ func (s *Server) ActiveStreams() int { return int(s.streams.Load()) }
 // 400, not fasthttp's 431.
 func (s *Server) HTTPServer() *fasthttp.Server {
 	return &fasthttp.Server{
-		Handler:        s.Handle,
+		Handler: s.Handle,
+		// A PUT its headers refuse is answered before its body is read.
+		HeaderReceived: s.headerReceived,
 		Name:           "alilink",
 		ReadBufferSize: 8 << 10,
 		ReadTimeout:    30 * time.Second,
