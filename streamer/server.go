@@ -297,7 +297,7 @@ func (s *Server) route(ctx *fasthttp.RequestCtx, raw []byte, start time.Time) (a
 			s.serveListing(ctx, p, exp)
 			return actListing, p, false
 		case s.cfg.Mode == ModeRewrite:
-			s.serveRewrite(ctx, p)
+			s.serveRewrite(ctx, p, exp)
 			return actRewrite, p, false
 		default:
 			return actProxy, p, s.serveProxy(ctx, it, nil, p, start)

@@ -223,6 +223,13 @@ func TestRewriteTwoInstances(t *testing.T) {
 	if r := front.do(t, http.MethodGet, resolver.EscapePath(p)); r.status != http.StatusUnauthorized {
 		t.Fatalf("the front redirected without a sign: %d", r.status)
 	}
+	// The new sign never outlives the incoming one.
+	short := time.Now().Add(3 * time.Minute).Truncate(time.Second)
+	r = front.do(t, http.MethodGet, resolver.EscapePath(p)+"?sign="+s.Sign(p, short))
+	u, _ = url.Parse(r.header.Get("Location"))
+	if exp, err := s.Verify(p, u.Query().Get("sign"), time.Now()); r.status != http.StatusFound || err != nil || exp != short.Unix() {
+		t.Fatalf("a sign expiring at %d was rewritten to one expiring at %d (%d, %v)", short.Unix(), exp, r.status, err)
+	}
 	// The folder is listed by the front itself, with signed hrefs.
 	if r := front.do(t, http.MethodGet, "/Movies?sign="+s.Sign("/Movies", time.Time{})); r.status != http.StatusOK {
 		t.Fatalf("the front did not list the folder: %d", r.status)
