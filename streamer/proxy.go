@@ -67,12 +67,14 @@ func (s *Server) serveProxy(ctx *fasthttp.RequestCtx, it resolver.Item, link *re
 		return false
 	}
 	if !s.acquireStream() {
+		dropFileHeaders(h)
 		s.writeError(ctx, errStreamsFull)
 		return false
 	}
 	p := s.newProxyStream(it, link, r)
 	if err := p.connect(); err != nil {
 		_ = p.Close()
+		dropFileHeaders(h)
 		s.writeError(ctx, err)
 		return false
 	}
@@ -81,6 +83,16 @@ func (s *Server) serveProxy(ctx *fasthttp.RequestCtx, it resolver.Item, link *re
 	p.report = streamReport{method: string(ctx.Method()), path: path, status: status, start: start}
 	ctx.Response.SetBodyStream(p, int(r.length()))
 	return true
+}
+
+// fileHeaders describe the file; an error answer must not carry them (a
+// cache would take the error page for the file).
+var fileHeaders = [...]string{"ETag", "Last-Modified", "Accept-Ranges", "Content-Disposition", "Content-Range", "Content-Type"}
+
+func dropFileHeaders(h *fasthttp.ResponseHeader) {
+	for _, k := range fileHeaders {
+		h.Del(k)
+	}
 }
 
 // acquireStream takes one of ALILINK_MAX_STREAMS slots (0 = no cap).

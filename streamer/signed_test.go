@@ -139,6 +139,10 @@ func TestAdminAPI(t *testing.T) {
 		t.Fatalf("ttl=0 should sign forever: %s", r.body)
 	}
 	f("/-/api/sign?path=/a&ttl=soon", http.StatusBadRequest, auth...)
+	// A huge ttl is refused, not overflowed into a sign that never expires.
+	for _, ttl := range []string{"9999999999", "-5", "2562047h", "87601h", "500ms"} {
+		f("/-/api/sign?path=/a&ttl="+ttl, http.StatusBadRequest, auth...)
+	}
 	if strings.Contains(env.logs.String(), token) {
 		t.Fatalf("the admin token reached the log")
 	}

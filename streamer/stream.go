@@ -11,10 +11,6 @@ import (
 	"github.com/alilink/alilink/resolver"
 )
 
-// maxResumes bounds the reconnections of one response over its whole life
-// (a two-hour film whose links live 15 minutes needs about eight).
-const maxResumes = 64
-
 // proxyStream is the body of a proxied response: bytes next..end of a file,
 // read from the CDN and resumed from the next byte whenever the CDN stream
 // breaks (an expired link, a reset, a short body), so that the client sees one
@@ -30,7 +26,6 @@ type proxyStream struct {
 	next, end int64 // the next byte to deliver and the last one, inclusive
 	up        *upstreamResp
 	etag      string // the CDN's ETag for this object, checked on every resume
-	resumes   int
 	// failures counts consecutive failed attempts since bytes last flowed.
 	failures int
 	ctx      context.Context
@@ -66,14 +61,16 @@ func (s *Server) newProxyStream(it resolver.Item, link *resolver.Link, r byteRan
 func (p *proxyStream) connect() error {
 	var last error
 	for {
-		if p.failures >= p.s.cfg.ResumeAttempts || p.resumes >= maxResumes {
-			return fmt.Errorf("reading upstream: gave up after %d attempts: %w", p.failures, last)
+		// A stream that makes progress resumes as often as it breaks (a
+		// two-hour film whose links live 15 minutes needs about eight); only
+		// attempts without progress are bounded.
+		if p.failures >= p.s.cfg.ResumeAttempts {
+			return fmt.Errorf("reading upstream: gave up after %d attempts without progress: %w", p.failures, last)
 		}
 		if p.failures > 0 && !wait.Sleep(p.ctx, retryDelay(p.failures)) {
 			return p.ctx.Err()
 		}
 		p.failures++
-		p.resumes++
 		if p.linkStale {
 			if p.link.URL != "" {
 				p.s.res.DropLink(p.item.ID, p.link.URL)
