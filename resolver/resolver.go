@@ -30,7 +30,7 @@ var (
 	ErrIsFolder    = aliclient.ErrIsFolder
 	ErrTokenDead   = aliclient.ErrTokenDead
 	ErrRateLimited = aliclient.ErrRateLimited
-	// ErrLinkTooShort: the drive handed out a link that lives less than the margin.
+	// ErrLinkTooShort: the drive handed out a link that has expired already.
 	ErrLinkTooShort = errors.New("download link expires within the safety margin")
 )
 
@@ -150,7 +150,7 @@ type Resolver struct {
 	paths *lru.Cache[string, pathEntry]
 	lists *lru.Cache[string, listEntry]
 	neg   *lru.Cache[string, time.Time]
-	links *lru.Cache[string, Link]
+	links *lru.Cache[string, cachedLink]
 
 	listFlight singleflight.Group
 	linkFlight singleflight.Group
@@ -186,7 +186,7 @@ func NewWith(cfg Config, drive Drive, deps Deps) (*Resolver, error) {
 	if r.neg, err = lru.New[string, time.Time](cfg.PathCacheSize); err != nil {
 		return nil, err
 	}
-	if r.links, err = lru.New[string, Link](cfg.LinkCacheSize); err != nil {
+	if r.links, err = lru.New[string, cachedLink](cfg.LinkCacheSize); err != nil {
 		return nil, err
 	}
 	return r, nil
@@ -311,9 +311,9 @@ func (r *Resolver) link(ctx context.Context, it Item, now time.Time) (Link, erro
 	if it.Folder {
 		return Link{}, fmt.Errorf("link %s: %w", it.Name, ErrIsFolder)
 	}
-	if l, ok := r.links.Get(it.ID); ok && r.freshAt(l, now) {
+	if c, ok := r.links.Get(it.ID); ok && c.freshAt(now) {
 		r.obs.Cache("link", true)
-		return l, nil
+		return c.Link, nil
 	}
 	r.obs.Cache("link", false)
 	return r.fetchLink(ctx, it.ID)
@@ -325,8 +325,8 @@ func (r *Resolver) link(ctx context.Context, it Item, now time.Time) (Link, erro
 func (r *Resolver) fetchLink(ctx context.Context, id string) (Link, error) {
 	v, err := r.shared(ctx, &r.linkFlight, id, func(ctx context.Context) (any, error) {
 		// Another caller may have filled the cache while this one waited.
-		if l, ok := r.links.Get(id); ok && r.freshAt(l, r.now()) {
-			return l, nil
+		if c, ok := r.links.Get(id); ok && c.freshAt(r.now()) {
+			return c.Link, nil
 		}
 		if r.replicas != nil {
 			if l, handled, err := r.sharedLink(ctx, id); handled {
@@ -349,12 +349,17 @@ func (r *Resolver) driveLink(ctx context.Context, id string) (Link, error) {
 	if err != nil {
 		return Link{}, err
 	}
-	if !r.freshAt(l, r.now()) {
-		r.log.Error("the drive's download link lives less than ALILINK_LINK_MARGIN; lower the margin",
-			"left", l.Expires.Sub(r.now()).Round(time.Second).String(), "margin", r.cfg.LinkMargin.String())
+	c := r.cached(l, r.now())
+	if !c.freshAt(r.now()) {
+		r.log.Error("the drive's download link has expired already; is the clock right?",
+			"left", l.Expires.Sub(r.now()).Round(time.Second).String())
 		return Link{}, fmt.Errorf("link %s: %w", id, ErrLinkTooShort)
 	}
-	r.links.Add(id, l)
+	if c.margin < r.cfg.LinkMargin {
+		r.log.Debug("the drive's link lives less than twice ALILINK_LINK_MARGIN; using half its life as the margin",
+			"left", l.Expires.Sub(r.now()).Round(time.Second).String(), "margin", c.margin.String())
+	}
+	r.links.Add(id, c)
 	return l, nil
 }
 
@@ -367,8 +372,8 @@ func (r *Resolver) sharedLink(ctx context.Context, id string) (l Link, handled b
 	for {
 		if l, ok, err := r.replicas.GetLink(ctx, id); err != nil {
 			return Link{}, false, nil
-		} else if ok && r.freshAt(l, r.now()) {
-			r.links.Add(id, l)
+		} else if c := r.cached(l, r.now()); ok && c.freshAt(r.now()) {
+			r.links.Add(id, c)
 			return l, true, nil
 		}
 		release, got, err := r.replicas.LockLink(ctx, id, r.cfg.ResolveTimeout)
@@ -377,15 +382,17 @@ func (r *Resolver) sharedLink(ctx context.Context, id string) (l Link, handled b
 		}
 		if got {
 			defer release()
-			if l, ok, err := r.replicas.GetLink(ctx, id); err == nil && ok && r.freshAt(l, r.now()) {
-				r.links.Add(id, l)
-				return l, true, nil
+			if l, ok, err := r.replicas.GetLink(ctx, id); err == nil && ok {
+				if c := r.cached(l, r.now()); c.freshAt(r.now()) {
+					r.links.Add(id, c)
+					return l, true, nil
+				}
 			}
 			l, err := r.driveLink(ctx, id)
 			if err != nil {
 				return Link{}, true, err
 			}
-			if ttl := l.Expires.Sub(r.now()) - r.cfg.LinkMargin; ttl > 0 {
+			if ttl := l.Expires.Sub(r.now()) - r.cached(l, r.now()).margin; ttl > 0 {
 				_ = r.replicas.PutLink(ctx, id, l, ttl)
 			}
 			return l, true, nil
@@ -403,13 +410,28 @@ func (r *Resolver) sharedLink(ctx context.Context, id string) (l Link, handled b
 // DropLink forgets a cached link that turned out dead (expired early, 403)
 // so the next Link asks the drive again. A newer link is kept.
 func (r *Resolver) DropLink(fileID, url string) {
-	if l, ok := r.links.Peek(fileID); ok && l.URL == url {
+	if c, ok := r.links.Peek(fileID); ok && c.URL == url {
 		r.links.Remove(fileID)
 	}
 }
 
-func (r *Resolver) freshAt(l Link, now time.Time) bool {
-	return now.Add(r.cfg.LinkMargin).Before(l.Expires)
+// cachedLink is a link with the margin it is handed out with.
+type cachedLink struct {
+	Link
+	margin time.Duration
+}
+
+// cached gives l, got at now, its margin: ALILINK_LINK_MARGIN, or half the
+// link's life when it lives less than twice the margin (a drive or share
+// that hands out short links), so that a fresh link is always served.
+// (A link another replica stored is judged by the life it has left; the
+// shared cache already dropped it at its own margin.)
+func (r *Resolver) cached(l Link, now time.Time) cachedLink {
+	return cachedLink{Link: l, margin: min(r.cfg.LinkMargin, l.Expires.Sub(now)/2)}
+}
+
+func (c cachedLink) freshAt(now time.Time) bool {
+	return now.Add(c.margin).Before(c.Expires)
 }
 
 // shared runs fn once for all concurrent callers of key. fn runs detached from

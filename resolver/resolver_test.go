@@ -207,17 +207,38 @@ func linkMargin(t *testing.T, driver string) {
 	}
 }
 
-func TestLinkTooShortForMargin(t *testing.T) {
-	cfg := testConfig()
-	cfg.LinkMargin = 2 * time.Minute
-	fake, r := start(t, alifake.Options{LinkTTL: time.Minute}, cfg)
-	fake.AddFile("/f.mkv", []byte("f"))
-	it, err := r.Stat(context.Background(), "/f.mkv")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := r.Link(context.Background(), it); !errors.Is(err, resolver.ErrLinkTooShort) {
-		t.Fatalf("unexpected error; got %v; want ErrLinkTooShort", err)
+// TestShortLinksAreServed: a link the drive issues with less life than the
+// margin is served, with half its life as the margin: reused for the first
+// half, fetched anew after.
+func TestShortLinksAreServed(t *testing.T) {
+	for _, driver := range aliclienttest.Drivers {
+		t.Run(driver, func(t *testing.T) {
+			clock := aliclienttest.NewClock()
+			cfg := testConfig() // a 60 s margin
+			fake, r := startDriver(t, driver, alifake.Options{Now: clock.Now, LinkTTL: 3 * time.Second}, cfg)
+			fake.AddFile("/f.mkv", []byte("f"))
+			ctx := context.Background()
+			it, err := r.Stat(ctx, "/f.mkv")
+			if err != nil {
+				t.Fatal(err)
+			}
+			l1, err := r.Link(ctx, it)
+			if err != nil {
+				t.Fatalf("a 3-second link under a 60-second margin: %v", err)
+			}
+			clock.Advance(time.Second) // within the first half: the same link
+			if l, err := r.Link(ctx, it); err != nil || l.URL != l1.URL {
+				t.Fatalf("the link was not reused within half its life: %v", err)
+			}
+			clock.Advance(time.Second) // past half its life: a fresh one
+			l2, err := r.Link(ctx, it)
+			if err != nil || !l2.Expires.After(l1.Expires) {
+				t.Fatalf("no fresh link past half the old one's life: %v", err)
+			}
+			if got := fake.Calls(aliclienttest.EndpointsOf(driver).Link); got != 2 {
+				t.Fatalf("%d link calls, want 2", got)
+			}
+		})
 	}
 }
 
