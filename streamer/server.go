@@ -10,7 +10,6 @@ import (
 	"log/slog"
 	"net/url"
 	"os"
-	"regexp"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -354,14 +353,4 @@ func (s *Server) serveInternal(ctx *fasthttp.RequestCtx, p []byte) {
 	default:
 		writeText(ctx, fasthttp.StatusNotFound, "not found")
 	}
-}
-
-// slogPrinter routes fasthttp's own log lines into slog, with any sign value
-// (a credential) cut out should a request URI ever appear in one.
-type slogPrinter struct{ log *slog.Logger }
-
-var signValue = regexp.MustCompile(`sign=[^&\s"]*`)
-
-func (p slogPrinter) Printf(format string, args ...any) {
-	p.log.Warn(signValue.ReplaceAllString(fmt.Sprintf(format, args...), "sign=[redacted]"), "component", "fasthttp")
 }
