@@ -81,6 +81,10 @@ func (s *Server) serveProxy(ctx *fasthttp.RequestCtx, it resolver.Item, link *re
 	h.SetContentType(contentType(it.Name, it.MimeType, p.up.contentType))
 	ctx.SetStatusCode(status)
 	p.report = streamReport{method: string(ctx.Method()), path: path, status: status, start: start}
+	// Each write to the client gets ClientWriteTimeout (WriteTo moves the
+	// deadline on); fasthttp clears it once the response is done.
+	p.conn = ctx.Conn()
+	_ = ctx.SetWriteDeadline(time.Now().Add(s.cfg.ClientWriteTimeout))
 	ctx.Response.SetBodyStream(p, int(r.length()))
 	return true
 }

@@ -15,9 +15,11 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
+	"github.com/alilink/alilink/aliclient/alifake"
 	"github.com/alilink/alilink/streamer"
 )
 
@@ -218,5 +220,47 @@ func TestRefusedPutExpectContinue(t *testing.T) {
 		if !strings.Contains(s, "Expect: 100-continue") || strings.Contains(s, "100 Continue") {
 			t.Fatalf("curl did not get the refusal in place of 100 Continue: %s", s)
 		}
+	}
+}
+
+// TestStalledClientsFreeTheirSlots: five clients that ask for a big file and
+// stop reading do not hold ALILINK_MAX_STREAMS=5 slots past the client write
+// timeout; a sixth client is then served.
+func TestStalledClientsFreeTheirSlots(t *testing.T) {
+	env := proxyEnv(t, alifake.Options{}, streamer.Config{MaxStreams: 5, ClientWriteTimeout: time.Second})
+	env.fake.AddSynthetic("/big.mkv", 512<<20)
+	addr := strings.TrimPrefix(serveTCP(t, env), "http://")
+	d := net.Dialer{Control: func(_, _ string, c syscall.RawConn) error {
+		return c.Control(func(fd uintptr) { _ = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 4096) })
+	}}
+	for i := range 5 {
+		c, err := d.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		if _, err := fmt.Fprintf(c, "GET /big.mkv HTTP/1.1\r\nHost: a\r\nRange: bytes=%d-\r\n\r\n", i); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for deadline := time.Now().Add(20 * time.Second); env.srv.ActiveStreams() < 5; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the stalled streams did not start: %d; %s", env.srv.ActiveStreams(), env.logs.String())
+		}
+	}
+	// Within the write timeout (and the kernel's buffers filling) the slots
+	// come free.
+	for deadline := time.Now().Add(10 * time.Second); env.srv.ActiveStreams() > 0; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d stalled clients still hold their slots", env.srv.ActiveStreams())
+		}
+	}
+	for deadline := time.Now().Add(2 * time.Second); env.fake.ActiveCDNStreams() > 0 || env.fake.OpenCDNConns() > 0; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the stalled streams' CDN connections are still open: %d streams, %d conns", env.fake.ActiveCDNStreams(), env.fake.OpenCDNConns())
+		}
+	}
+	if r := env.do(t, http.MethodGet, "/big.mkv", "Range", "bytes=0-99"); r.status != http.StatusPartialContent {
+		t.Fatalf("a client after five stalled ones got %d", r.status)
 	}
 }

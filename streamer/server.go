@@ -61,6 +61,10 @@ type Config struct {
 	MaxStreams int `env:"MAX_STREAMS" envDefault:"0"`
 	// StreamIdleTimeout fails a CDN read that waits this long for a byte.
 	StreamIdleTimeout time.Duration `env:"STREAM_IDLE_TIMEOUT" envDefault:"30s"`
+	// ClientWriteTimeout closes a proxied stream whose client accepts no
+	// byte for this long (a paused player that stopped reading), freeing its
+	// slot and its CDN connection.
+	ClientWriteTimeout time.Duration `env:"CLIENT_WRITE_TIMEOUT" envDefault:"60s"`
 	// ResumeAttempts bounds consecutive reconnection attempts of a stream
 	// that makes no progress.
 	ResumeAttempts int `env:"RESUME_ATTEMPTS" envDefault:"5"`
@@ -88,7 +92,7 @@ type Config struct {
 // keeps the two in step), for callers that build a Config in code.
 func DefaultConfig() Config {
 	return Config{
-		Mode: ModeAuto, ReadyTimeout: 5 * time.Second, StreamIdleTimeout: 30 * time.Second,
+		Mode: ModeAuto, ReadyTimeout: 5 * time.Second, StreamIdleTimeout: 30 * time.Second, ClientWriteTimeout: time.Minute,
 		ResumeAttempts: 5, RewriteTTL: time.Hour, AccelLocation: "/_alilink/", AccessLog: true,
 		UploadMax: 20 << 30,
 	}
@@ -116,6 +120,8 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("ALILINK_MAX_STREAMS: must be 0 (no cap) or more, got %d", c.MaxStreams)
 	case c.StreamIdleTimeout <= 0:
 		return fmt.Errorf("ALILINK_STREAM_IDLE_TIMEOUT: must be positive")
+	case c.ClientWriteTimeout < 0:
+		return fmt.Errorf("ALILINK_CLIENT_WRITE_TIMEOUT: must be positive")
 	case c.ResumeAttempts < 1 || c.ResumeAttempts > 100:
 		return fmt.Errorf("ALILINK_RESUME_ATTEMPTS: must be within 1..100, got %d", c.ResumeAttempts)
 	case c.RewriteTTL < time.Minute:
@@ -173,6 +179,9 @@ func NewWith(cfg Config, res Resolver, deps Deps) (*Server, error) {
 	cfg.ProxyURL = strings.TrimRight(cfg.ProxyURL, "/")
 	if cfg.UploadMax == 0 {
 		cfg.UploadMax = DefaultConfig().UploadMax
+	}
+	if cfg.ClientWriteTimeout == 0 { // a Config built in code
+		cfg.ClientWriteTimeout = DefaultConfig().ClientWriteTimeout
 	}
 	s := &Server{cfg: cfg, res: res, log: log, cdn: newCDNClient(cfg.StreamIdleTimeout), signer: sign.New(cfg.SignSecret)}
 	s.obs = newObserver(deps.Metrics, log, cfg.AccessLog, func() float64 { return float64(s.streams.Load()) })

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"time"
 
 	"github.com/alilink/alilink/internal/wait"
@@ -30,7 +31,10 @@ type proxyStream struct {
 	failures int
 	ctx      context.Context
 	cancel   context.CancelFunc
-	closed   bool
+	// conn is the client's connection, whose write deadline each write
+	// moves on by ClientWriteTimeout.
+	conn   net.Conn
+	closed bool
 	// written counts the bytes the client got; report is what Close puts in
 	// the metrics and the access log.
 	written int64
@@ -153,8 +157,8 @@ func (p *proxyStream) Read(b []byte) (int, error) {
 // download (bench/README.md). It
 // goes back to small when a large write blocks longer than slowWrite (the
 // player paused or slowed down). A slow player thus holds 16 KiB; a fast
-// download does few large system calls. The clock is read once per MiB while
-// small and once per 256 KiB write while large.
+// download does few large system calls. The clock is read once per write
+// (for the write deadline: ALILINK_CLIENT_WRITE_TIMEOUT).
 const (
 	promoteBytes = 32 << 20
 	promoteRate  = 32 << 20 // bytes per second
@@ -182,9 +186,9 @@ func (p *proxyStream) WriteTo(w io.Writer) (int64, error) {
 	for {
 		n, err := p.Read(*buf)
 		if n > 0 {
-			var start time.Time
-			if large {
-				start = time.Now()
+			start := time.Now()
+			if p.conn != nil {
+				_ = p.conn.SetWriteDeadline(start.Add(p.s.cfg.ClientWriteTimeout))
 			}
 			wn, werr := w.Write((*buf)[:n])
 			written += int64(wn)
