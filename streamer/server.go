@@ -7,6 +7,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/url"
 	"os"
@@ -149,6 +150,8 @@ type Server struct {
 	// draining is set once shutdown began: /-/readyz answers 503 while
 	// in-flight requests finish.
 	draining atomic.Bool
+	// spoolWrap, set only by tests, wraps the writer of upload spool files.
+	spoolWrap func(io.Writer) io.Writer
 }
 
 // Deps are a server's collaborators that are not configuration.

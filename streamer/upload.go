@@ -117,7 +117,7 @@ func (s *Server) upload(ctx *fasthttp.RequestCtx, raw []byte, sp *spool) (int, s
 		_ = f.Close()
 		_ = os.Remove(f.Name())
 	}()
-	sp.f = f
+	sp.f, sp.w = f, s.spoolWriter(f)
 	status := fasthttp.StatusCreated
 	if existed {
 		status = fasthttp.StatusOK
@@ -149,6 +149,8 @@ func (s *Server) upload(ctx *fasthttp.RequestCtx, raw []byte, sp *spool) (int, s
 	if err != nil {
 		var be *bodyErr
 		switch {
+		case isSpoolErr(err):
+			s.spoolFailed(ctx, p, err)
 		case errors.As(err, &be):
 			s.bodyError(ctx, p, sp, be.err)
 		case want != "" && errors.Is(err, resolver.ErrContentMismatch):
@@ -178,6 +180,8 @@ var (
 // to its end).
 func (s *Server) bodyError(ctx *fasthttp.RequestCtx, p string, sp *spool, err error) {
 	switch {
+	case isSpoolErr(err):
+		s.spoolFailed(ctx, p, err)
 	case errors.Is(err, errTooLarge):
 		writeText(ctx, fasthttp.StatusRequestEntityTooLarge, "larger than ALILINK_UPLOAD_MAX")
 	case errors.Is(err, errShortBody), errors.Is(err, errBadHash):
@@ -229,6 +233,7 @@ func (s *Server) spoolDir() string {
 // upload can read parts of the body as they arrive, and again on a retry.
 type spool struct {
 	mu   sync.Mutex
+	w    io.Writer // f, or a test's wrapper of it
 	f    *os.File
 	body io.Reader
 	n    int64
@@ -264,9 +269,9 @@ func (s *spool) ensure(upto int64) error {
 				s.err = &bodyErr{errTooLarge}
 				return s.err
 			}
-			if _, werr := s.f.Write((*s.buf)[:m]); werr != nil {
-				s.err = werr
-				return werr
+			if _, werr := s.w.Write((*s.buf)[:m]); werr != nil {
+				s.err = &spoolErr{werr}
+				return s.err
 			}
 			s.h.Write((*s.buf)[:m])
 			s.n += int64(m)
@@ -296,6 +301,9 @@ const drainMax = 64 << 20
 func (s *spool) discard(max int64) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if isSpoolErr(s.err) {
+		s.err = nil // the body itself is fine: read the rest and drop it
+	}
 	if s.done || s.err != nil {
 		return s.done
 	}
