@@ -3,6 +3,9 @@ package resolver_test
 import (
 	"context"
 	"errors"
+	"runtime"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -280,5 +283,38 @@ func listFolder(t *testing.T, driver string) {
 	_, items, err := r.List(context.Background(), "/big")
 	if err != nil || len(items) != 100 {
 		t.Fatalf("unexpected listing; got %d items, %v; want 100", len(items), err)
+	}
+}
+
+// TestNegativeCacheBoundedInBytes: 20,000 missing 4 KiB paths (the cache's
+// full entry count) do not hold their 80 MiB of path text.
+func TestNegativeCacheBoundedInBytes(t *testing.T) {
+	cfg := testConfig()
+	cfg.PathCacheSize = 20000
+	_, r := start(t, alifake.Options{}, cfg)
+	ctx := context.Background()
+	warm(t, r)
+	heap := func() uint64 {
+		runtime.GC()
+		var m runtime.MemStats
+		runtime.ReadMemStats(&m)
+		return m.HeapAlloc
+	}
+	before := heap()
+	long := strings.Repeat("x", 4000)
+	for i := range 20000 {
+		if _, err := r.Stat(ctx, "/"+long+strconv.Itoa(i)); !errors.Is(err, resolver.ErrNotFound) {
+			t.Fatalf("a missing path: %v", err)
+		}
+	}
+	grew := int64(heap()) - int64(before)
+	// The entries are cached: a second look asks the drive nothing.
+	if _, err := r.Stat(ctx, "/"+long+"7"); !errors.Is(err, resolver.ErrNotFound) {
+		t.Fatal(err)
+	}
+	runtime.KeepAlive(r)
+	t.Logf("20,000 missing 4 KiB paths hold %d KiB", grew>>10)
+	if grew > 8<<20 {
+		t.Fatalf("20,000 missing 4 KiB paths hold %d MiB", grew>>20)
 	}
 }
