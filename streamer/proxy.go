@@ -85,6 +85,9 @@ func (s *Server) serveProxy(ctx *fasthttp.RequestCtx, it resolver.Item, link *re
 	// deadline on); fasthttp clears it once the response is done.
 	p.conn = ctx.Conn()
 	_ = ctx.SetWriteDeadline(time.Now().Add(s.cfg.ClientWriteTimeout))
+	// The status line and headers go out as soon as the CDN answered, not
+	// with the first 4 KiB of body.
+	ctx.Response.ImmediateHeaderFlush = true
 	ctx.Response.SetBodyStream(p, int(r.length()))
 	return true
 }

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -262,5 +263,45 @@ func TestStalledClientsFreeTheirSlots(t *testing.T) {
 	}
 	if r := env.do(t, http.MethodGet, "/big.mkv", "Range", "bytes=0-99"); r.status != http.StatusPartialContent {
 		t.Fatalf("a client after five stalled ones got %d", r.status)
+	}
+}
+
+// TestHeadersBeforeBody: the status line and headers reach the client as
+// soon as the CDN answered, even when the CDN then stalls; a client that
+// leaves during the stall frees the stream within the idle timeout, and the
+// access log says 499 with the bytes really sent.
+func TestHeadersBeforeBody(t *testing.T) {
+	env := proxyEnv(t, alifake.Options{}, streamer.Config{StreamIdleTimeout: time.Second, AccessLog: true})
+	env.fake.AddSynthetic("/s.mkv", 8<<20)
+	addr := strings.TrimPrefix(serveTCP(t, env), "http://")
+	env.fake.StallCDNAfter(0, 100)
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if _, err := io.WriteString(c, "GET /s.mkv HTTP/1.1\r\nHost: a\r\n\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	_ = c.SetReadDeadline(time.Now().Add(800 * time.Millisecond)) // within the idle timeout
+	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil {
+		t.Fatalf("no headers while the CDN stalls: %v", err)
+	}
+	if resp.StatusCode != http.StatusOK || resp.ContentLength != 8<<20 {
+		t.Fatalf("got %d, Content-Length %d", resp.StatusCode, resp.ContentLength)
+	}
+	_ = c.Close()
+	// The stalled CDN read fails at the idle timeout (1 s); the client is
+	// then found gone instead of the stream being resumed.
+	for deadline := time.Now().Add(1500 * time.Millisecond); env.srv.ActiveStreams() > 0; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the stream outlived its gone client by more than the idle timeout")
+		}
+	}
+	for deadline := time.Now().Add(time.Second); !strings.Contains(env.logs.String(), "status=499"); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the access log does not say 499: %s", env.logs.String())
+		}
 	}
 }

@@ -39,6 +39,9 @@ type proxyStream struct {
 	// the metrics and the access log.
 	written int64
 	report  streamReport
+	// clientLeft: the client went away before the body's end; the log says
+	// 499, as nginx does.
+	clientLeft bool
 }
 
 // streamReport is what a proxied request reports when its body ends.
@@ -134,8 +137,12 @@ func (p *proxyStream) Read(b []byte) (int, error) {
 		if err == nil || p.next > p.end {
 			return n, nil
 		}
-		// The CDN stream broke before the last byte.
+		// The CDN stream broke before the last byte (or stalled for the idle
+		// timeout); a client that left meanwhile ends the stream here.
 		p.dropUpstream()
+		if clientGone(p.conn) {
+			return n, errClientGone
+		}
 		if !time.Now().Before(p.link.Expires) {
 			p.linkStale = true
 		}
@@ -194,6 +201,7 @@ func (p *proxyStream) WriteTo(w io.Writer) (int64, error) {
 			written += int64(wn)
 			p.written += int64(wn)
 			if werr != nil {
+				p.clientLeft = true
 				return written, fmt.Errorf("writing client: %w", werr)
 			}
 			switch {
@@ -211,6 +219,10 @@ func (p *proxyStream) WriteTo(w io.Writer) (int64, error) {
 		}
 		if err == io.EOF {
 			return written, nil
+		}
+		if errors.Is(err, errClientGone) {
+			p.clientLeft = true
+			return written, fmt.Errorf("writing client: %w", err)
 		}
 		if err != nil {
 			p.s.obs.aborts.Inc()
@@ -231,6 +243,9 @@ func (p *proxyStream) Close() error {
 	p.cancel()
 	p.s.releaseStream()
 	if r := p.report; r.status != 0 {
+		if p.clientLeft {
+			r.status = StatusClientClosed
+		}
 		o := p.s.obs
 		o.bytes.Add(int(p.written))
 		o.request(actProxy, r.status)
