@@ -7,10 +7,10 @@ import (
 	"context"
 	"crypto/sha256"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/url"
 	"os"
-	"regexp"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -62,6 +62,10 @@ type Config struct {
 	MaxStreams int `env:"MAX_STREAMS" envDefault:"0"`
 	// StreamIdleTimeout fails a CDN read that waits this long for a byte.
 	StreamIdleTimeout time.Duration `env:"STREAM_IDLE_TIMEOUT" envDefault:"30s"`
+	// ClientWriteTimeout closes a proxied stream whose client accepts no
+	// byte for this long (a paused player that stopped reading), freeing its
+	// slot and its CDN connection.
+	ClientWriteTimeout time.Duration `env:"CLIENT_WRITE_TIMEOUT" envDefault:"60s"`
 	// ResumeAttempts bounds consecutive reconnection attempts of a stream
 	// that makes no progress.
 	ResumeAttempts int `env:"RESUME_ATTEMPTS" envDefault:"5"`
@@ -89,7 +93,7 @@ type Config struct {
 // keeps the two in step), for callers that build a Config in code.
 func DefaultConfig() Config {
 	return Config{
-		Mode: ModeAuto, ReadyTimeout: 5 * time.Second, StreamIdleTimeout: 30 * time.Second,
+		Mode: ModeAuto, ReadyTimeout: 5 * time.Second, StreamIdleTimeout: 30 * time.Second, ClientWriteTimeout: time.Minute,
 		ResumeAttempts: 5, RewriteTTL: time.Hour, AccelLocation: "/_alilink/", AccessLog: true,
 		UploadMax: 20 << 30,
 	}
@@ -117,6 +121,8 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("ALILINK_MAX_STREAMS: must be 0 (no cap) or more, got %d", c.MaxStreams)
 	case c.StreamIdleTimeout <= 0:
 		return fmt.Errorf("ALILINK_STREAM_IDLE_TIMEOUT: must be positive")
+	case c.ClientWriteTimeout < 0:
+		return fmt.Errorf("ALILINK_CLIENT_WRITE_TIMEOUT: must be positive")
 	case c.ResumeAttempts < 1 || c.ResumeAttempts > 100:
 		return fmt.Errorf("ALILINK_RESUME_ATTEMPTS: must be within 1..100, got %d", c.ResumeAttempts)
 	case c.RewriteTTL < time.Minute:
@@ -144,6 +150,8 @@ type Server struct {
 	// draining is set once shutdown began: /-/readyz answers 503 while
 	// in-flight requests finish.
 	draining atomic.Bool
+	// spoolWrap, set only by tests, wraps the writer of upload spool files.
+	spoolWrap func(io.Writer) io.Writer
 }
 
 // Deps are a server's collaborators that are not configuration.
@@ -174,6 +182,9 @@ func NewWith(cfg Config, res Resolver, deps Deps) (*Server, error) {
 	cfg.ProxyURL = strings.TrimRight(cfg.ProxyURL, "/")
 	if cfg.UploadMax == 0 {
 		cfg.UploadMax = DefaultConfig().UploadMax
+	}
+	if cfg.ClientWriteTimeout == 0 { // a Config built in code
+		cfg.ClientWriteTimeout = DefaultConfig().ClientWriteTimeout
 	}
 	s := &Server{cfg: cfg, res: res, log: log, cdn: newCDNClient(cfg.StreamIdleTimeout), signer: sign.New(cfg.SignSecret)}
 	s.obs = newObserver(deps.Metrics, log, cfg.AccessLog, func() float64 { return float64(s.streams.Load()) })
@@ -208,7 +219,9 @@ func (s *Server) ActiveStreams() int { return int(s.streams.Load()) }
 // 400, not fasthttp's 431.
 func (s *Server) HTTPServer() *fasthttp.Server {
 	return &fasthttp.Server{
-		Handler:        s.Handle,
+		Handler: s.Handle,
+		// A PUT its headers refuse is answered before its body is read.
+		HeaderReceived: s.headerReceived,
 		Name:           "alilink",
 		ReadBufferSize: 8 << 10,
 		ReadTimeout:    30 * time.Second,
@@ -298,7 +311,7 @@ func (s *Server) route(ctx *fasthttp.RequestCtx, raw []byte, start time.Time) (a
 			s.serveFolder(ctx, p, exp)
 			return actListing, p, false
 		case s.cfg.Mode == ModeRewrite:
-			s.serveRewrite(ctx, p)
+			s.serveRewrite(ctx, p, exp)
 			return actRewrite, p, false
 		default:
 			return actProxy, p, s.serveProxy(ctx, it, nil, p, start)
@@ -355,14 +368,4 @@ func (s *Server) serveInternal(ctx *fasthttp.RequestCtx, p []byte) {
 	default:
 		s.serveBrowseInternal(ctx, p)
 	}
-}
-
-// slogPrinter routes fasthttp's own log lines into slog, with any sign value
-// (a credential) cut out should a request URI ever appear in one.
-type slogPrinter struct{ log *slog.Logger }
-
-var signValue = regexp.MustCompile(`sign=[^&\s"]*`)
-
-func (p slogPrinter) Printf(format string, args ...any) {
-	p.log.Warn(signValue.ReplaceAllString(fmt.Sprintf(format, args...), "sign=[redacted]"), "component", "fasthttp")
 }

@@ -144,10 +144,15 @@ type busyError struct {
 func (e *busyError) Error() string { return fmt.Sprintf("CDN busy: HTTP %d", e.status) }
 func (e *busyError) Unwrap() error { return errCDNBusy }
 
-// retryAfter is the CDN's wait in seconds, at least 1.
+// maxCDNRetryAfter caps the CDN's Retry-After passed on to clients: a
+// player told to wait minutes gives up, and the CDN's wait is for this
+// instance's requests, not the client's.
+const maxCDNRetryAfter = 5
+
+// seconds is the CDN's wait in seconds, 1 to maxCDNRetryAfter.
 func (e *busyError) seconds() int {
 	if n, err := strconv.Atoi(strings.TrimSpace(e.retryAfter)); err == nil && n > 0 {
-		return n
+		return min(n, maxCDNRetryAfter)
 	}
 	return 1
 }
