@@ -79,6 +79,7 @@ func demoCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
+	a.logOut = stderr
 	return serve(ctx, a, func(addr string) {
 		base := "http://" + addr
 		u := func(p string) string { return "'" + base + resolver.EscapePath(p) + "'" }

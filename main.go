@@ -92,7 +92,9 @@ type app struct {
 	cfg   Config
 	drive aliclient.Drive
 	log   *slog.Logger
-	obs   *observer
+	// logOut is where log writes; the access log writes there too.
+	logOut io.Writer
+	obs    *observer
 	// shared is the replicas' state in Redis (nil without ALILINK_REDIS_URL).
 	shared *redisstate.State
 }
@@ -103,7 +105,11 @@ func openApp(stderr io.Writer) (*app, error) {
 	if err != nil {
 		return nil, err
 	}
-	return newApp(cfg, newLogger(cfg, stderr))
+	a, err := newApp(cfg, newLogger(cfg, stderr))
+	if a != nil {
+		a.logOut = stderr
+	}
+	return a, err
 }
 
 // newApp builds the drive client for cfg, sharing its state through Redis
@@ -162,7 +168,15 @@ func serve(ctx context.Context, a *app, ready func(addr string)) error {
 	if err != nil {
 		return err
 	}
-	srv, err := streamer.NewWith(cfg.Streamer, res, streamer.Deps{Log: log, Metrics: a.obs.set})
+	// The access log is slog's INFO line in slog's format, written by its own
+	// buffered writer; like slog's lines it is off below LOG_LEVEL=info. It
+	// closes (flushes) after the server and its streams stopped.
+	var alog *streamer.AccessLog
+	if cfg.Streamer.AccessLog && a.logOut != nil && log.Enabled(ctx, slog.LevelInfo) {
+		alog = streamer.NewAccessLog(a.logOut, cfg.LogFormat == "json", a.obs.set)
+		defer alog.Close()
+	}
+	srv, err := streamer.NewWith(cfg.Streamer, res, streamer.Deps{Log: log, Metrics: a.obs.set, AccessLog: alog})
 	if err != nil {
 		return err
 	}

@@ -160,6 +160,10 @@ type Deps struct {
 	// Metrics receives the server's metrics and is served on /-/metrics (with
 	// whatever else the caller registered in it); nil means a private set.
 	Metrics *metrics.Set
+	// AccessLog writes the per-request lines (when Config.AccessLog is on);
+	// nil sends them through Log, at slog's cost. The caller closes it after
+	// the HTTP server stopped.
+	AccessLog *AccessLog
 }
 
 // New builds a server. Close releases its CDN connections.
@@ -187,7 +191,10 @@ func NewWith(cfg Config, res Resolver, deps Deps) (*Server, error) {
 		cfg.ClientWriteTimeout = DefaultConfig().ClientWriteTimeout
 	}
 	s := &Server{cfg: cfg, res: res, log: log, cdn: newCDNClient(cfg.StreamIdleTimeout), signer: sign.New(cfg.SignSecret)}
-	s.obs = newObserver(deps.Metrics, log, cfg.AccessLog, func() float64 { return float64(s.streams.Load()) })
+	// Without an AccessLog the lines are slog records at INFO: a level above
+	// it turns them off.
+	accessLog := cfg.AccessLog && (deps.AccessLog != nil || log.Enabled(context.Background(), slog.LevelInfo))
+	s.obs = newObserver(deps.Metrics, log, accessLog, deps.AccessLog, func() float64 { return float64(s.streams.Load()) })
 	if cfg.AdminToken != "" {
 		s.admin = sha256.Sum256([]byte(cfg.AdminToken))
 		if res.CanUpload() {

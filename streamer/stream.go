@@ -192,6 +192,14 @@ func (p *proxyStream) WriteTo(w io.Writer) (int64, error) {
 	began, nextCheck := time.Now(), int64(promoteBytes)
 	for {
 		n, err := p.Read(*buf)
+		// With the large buffer, fill it before writing: over TLS a read
+		// returns one record (16 KiB), so without this a fast HTTPS stream
+		// made sixteen client writes per 256 KiB instead of one.
+		for large && err == nil && n < len(*buf) {
+			var m int
+			m, err = p.Read((*buf)[n:])
+			n += m
+		}
 		if n > 0 {
 			start := time.Now()
 			if p.conn != nil {

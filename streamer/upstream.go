@@ -2,6 +2,7 @@ package streamer
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -55,6 +56,11 @@ func newCDNClient(idle time.Duration) *cdnClient {
 			}
 			return &idleConn{Conn: c, idle: idle}, nil
 		},
+		// Resume TLS sessions: a new connection to a CDN host (after an idle
+		// close, or a burst above the idle pool) then skips the full
+		// handshake's signature check and key exchange. Go caches none
+		// unless asked.
+		TLSClientConfig:       &tls.Config{ClientSessionCache: tls.NewLRUClientSessionCache(0)},
 		MaxIdleConns:          256,
 		MaxIdleConnsPerHost:   64,
 		IdleConnTimeout:       50 * time.Second,
