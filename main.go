@@ -159,7 +159,7 @@ func serve(ctx context.Context, a *app, ready func(addr string)) error {
 	if err != nil {
 		return err
 	}
-	srv, err := streamer.NewWith(cfg.Streamer, res, streamer.Deps{Log: log, Metrics: a.obs.set})
+	srv, err := streamer.NewWith(cfg.Streamer, res, streamer.Deps{Log: log, Metrics: a.obs.set, Loopback: isLoopback(cfg.Listen)})
 	if err != nil {
 		return err
 	}
