@@ -132,7 +132,7 @@ func newDAV(s *Server, cfg DAVConfig, loopback bool) (*dav, error) {
 	if m, ok := s.res.(Manager); ok && m.CanManage() && s.res.CanUpload() {
 		d.mgr = m
 	}
-	if d.mgr == nil || cfg.ReadOnly {
+	if d.mgr == nil || cfg.ReadOnly || auth.open {
 		d.auth.readOnly = true
 	}
 	d.fs = newDAVFS(s.res, d.mgr, s.log, d.davUpload)
@@ -214,7 +214,7 @@ func (d *dav) serve(ctx *fasthttp.RequestCtx, raw []byte, start time.Time) (act 
 		writeText(ctx, fasthttp.StatusMethodNotAllowed, "method not allowed")
 		return actError, false
 	}
-	return d.bridge(ctx, urlPath)
+	return d.bridge(ctx, urlPath, start)
 }
 
 // checkDestination answers 409 for a COPY or MOVE whose destination's
@@ -260,6 +260,7 @@ func (d *dav) allow() string {
 // (Windows asks before it authenticates); it says nothing of what exists.
 func (d *dav) options(ctx *fasthttp.RequestCtx) {
 	h := &ctx.Response.Header
+	h.DisableNormalizing() // "DAV", as some clients match it
 	if d.auth.readOnly {
 		// Class 1 only: Finder then mounts read-only instead of failing to lock.
 		h.Set("DAV", "1")

@@ -1,6 +1,8 @@
 package streamer_test
 
 import (
+	"crypto/sha1"
+	"encoding/base64"
 	"io"
 	"net"
 	"net/http"
@@ -171,3 +173,7 @@ func (e *davEnv) assertClean(t *testing.T) {
 		}
 	}
 }
+
+func sha1Sum(b []byte) [20]byte { return sha1.Sum(b) }
+
+func b64(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }

@@ -36,7 +36,7 @@ func runLitmus(t *testing.T, bin, url string, auth ...string) (map[string]litmus
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 		cmd := exec.CommandContext(ctx, bin, append([]string{url}, auth...)...)
 		cmd.Env = append(os.Environ(), "TESTS="+suite, "HTDOCS=/usr/share/litmus/htdocs", "TESTROOT=/usr/libexec/litmus")
-		cmd.Dir = t.TempDir() // litmus writes debug.log and child.log here
+		cmd.Dir = t.TempDir()        // litmus writes debug.log and child.log here
 		b, _ := cmd.CombinedOutput() // litmus exits non-zero when a test fails
 		cancel()
 		all.Write(b)

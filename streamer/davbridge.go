@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"time"
 
 	"github.com/valyala/fasthttp"
 )
@@ -39,7 +40,7 @@ var errDAVClientGone = errors.New("webdav: the client went away")
 // bridge runs x/net/webdav for the request; urlPath is its clean path. A
 // PUT's body is handed over as the stream it is (the file system spools it
 // to disk); any other body is read first, up to davMaxBody.
-func (d *dav) bridge(ctx *fasthttp.RequestCtx, urlPath string) (int, bool) {
+func (d *dav) bridge(ctx *fasthttp.RequestCtx, urlPath string, start time.Time) (int, bool) {
 	put := ctx.IsPut()
 	var body io.Reader
 	size := int64(ctx.Request.Header.ContentLength())
@@ -143,7 +144,11 @@ func (d *dav) bridge(ctx *fasthttp.RequestCtx, urlPath string) (int, bool) {
 		}
 	case pr := <-w.stream:
 		d.writeHead(ctx, w, w.status)
-		ctx.Response.SetBodyStream(&davBody{pr: pr, cancel: cancel}, -1)
+		// The body reports for itself when it ends: reading the response
+		// body to count it would buffer it all.
+		ctx.Response.SetBodyStream(&davBody{pr: pr, cancel: cancel, o: d.s.obs, act: act, status: w.status,
+			method: req.Method, path: logPath([]byte(urlPath)), start: start}, -1)
+		return act, true
 	}
 	if ctx.Response.StatusCode() >= 400 {
 		return actError, false
@@ -238,14 +243,30 @@ func (w *davWriter) Write(b []byte) (int, error) {
 // davBody is a streamed answer as fasthttp reads it; Close (at the end, or
 // when the client went away) stops the handler.
 type davBody struct {
-	pr     *io.PipeReader
-	cancel context.CancelFunc
+	pr           *io.PipeReader
+	cancel       context.CancelFunc
+	o            *observer
+	act, status  int
+	method, path string
+	start        time.Time
+	written      int64
+	closed       bool
 }
 
-func (b *davBody) Read(p []byte) (int, error) { return b.pr.Read(p) }
+func (b *davBody) Read(p []byte) (int, error) {
+	n, err := b.pr.Read(p)
+	b.written += int64(n)
+	return n, err
+}
 
 func (b *davBody) Close() error {
+	if b.closed {
+		return nil
+	}
+	b.closed = true
 	_ = b.pr.CloseWithError(errDAVClientGone)
 	b.cancel()
+	b.o.request(b.act, b.status)
+	b.o.access(b.method, b.path, b.status, b.act, b.written, b.start)
 	return nil
 }
