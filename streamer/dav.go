@@ -136,7 +136,7 @@ func newDAV(s *Server, cfg DAVConfig, loopback bool) (*dav, error) {
 		d.auth.readOnly = true
 	}
 	d.fs = newDAVFS(s.res, d.mgr, s.log, d.davUpload)
-	d.handler = &webdav.Handler{Prefix: d.prefix, FileSystem: d.fs, LockSystem: webdav.NewMemLS()}
+	d.handler = &webdav.Handler{Prefix: d.prefix, FileSystem: d.fs, LockSystem: davLocks{webdav.NewMemLS(), d.fs}}
 	return d, nil
 }
 

@@ -71,7 +71,8 @@ func TestLitmus(t *testing.T) {
 	hs := &http.Server{Handler: &webdav.Handler{FileSystem: webdav.NewMemFS(), LockSystem: webdav.NewMemLS()}}
 	go func() { _ = hs.Serve(ln) }()
 	t.Cleanup(func() { _ = hs.Close() })
-	baseline, _ := runLitmus(t, bin, "http://"+ln.Addr().String()+"/")
+	baseline, blog := runLitmus(t, bin, "http://"+ln.Addr().String()+"/")
+	logLitmus(t, "x/net/webdav", blog)
 
 	for _, driver := range []string{"drive", "open"} {
 		t.Run(driver, func(t *testing.T) {
@@ -85,12 +86,17 @@ func TestLitmus(t *testing.T) {
 					t.Errorf("litmus %s: alilink passed %d, fewer than the x/net/webdav baseline's %d", suite, o.passed, b.passed)
 				}
 			}
-			for _, l := range strings.Split(log, "\n") {
-				if strings.Contains(l, "FAIL") || strings.Contains(l, "WARNING") {
-					t.Logf("litmus: %s", strings.TrimSpace(l))
-				}
-			}
+			logLitmus(t, "alilink", log)
 			env.assertClean(t)
 		})
+	}
+}
+
+// logLitmus logs the failures and warnings of a litmus run.
+func logLitmus(t *testing.T, who, out string) {
+	for _, l := range strings.Split(out, "\n") {
+		if strings.Contains(l, "FAIL") || strings.Contains(l, "WARNING") {
+			t.Logf("litmus (%s): %s", who, strings.TrimSpace(l))
+		}
 	}
 }

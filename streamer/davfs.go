@@ -477,3 +477,31 @@ func (fi davInfo) ETag(context.Context) (string, error) {
 	}
 	return `"` + fi.it.ContentHash + `"`, nil
 }
+
+// davLocks is the lock system with the ETags of If-header conditions
+// checked (x/net/webdav's own checks only the lock tokens): a list whose
+// [etag] does not match the resource's content hash fails, so a PUT with a
+// stale ETag is 412.
+type davLocks struct {
+	webdav.LockSystem
+	fs *davFS
+}
+
+func (l davLocks) Confirm(now time.Time, name0, name1 string, conditions ...webdav.Condition) (func(), error) {
+	for _, c := range conditions {
+		if c.ETag == "" {
+			continue
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		fi, err := l.fs.Stat(ctx, name0)
+		etag := ""
+		if err == nil {
+			etag, _ = fi.(davInfo).ETag(ctx)
+		}
+		cancel()
+		if (etag != "" && etag == c.ETag) == c.Not {
+			return nil, webdav.ErrConfirmationFailed
+		}
+	}
+	return l.LockSystem.Confirm(now, name0, name1, conditions...)
+}
