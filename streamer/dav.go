@@ -12,6 +12,7 @@ import (
 	"golang.org/x/net/webdav"
 
 	"github.com/alilink/alilink/resolver"
+	"github.com/alilink/alilink/streamer/sign"
 )
 
 // WebDAV at ALILINK_DAV_PREFIX (default /dav). The protocol (PROPFIND and
@@ -75,8 +76,10 @@ func (c *DAVConfig) validate(top *Config) error {
 	switch c.Mode {
 	case ModeAuto, ModeRedirect, ModeProxy:
 	case ModeRewrite:
-		if top.Mode != ModeRewrite && top.ProxyURL == "" {
-			return fmt.Errorf("ALILINK_DAV_MODE: rewrite needs ALILINK_PROXY_URL and ALILINK_SIGN_SECRET")
+		u, err := url.Parse(top.ProxyURL)
+		if top.ProxyURL == "" || err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" ||
+			!sign.New(top.SignSecret).Enabled() {
+			return fmt.Errorf("ALILINK_DAV_MODE: rewrite needs ALILINK_PROXY_URL (the download proxy) and ALILINK_SIGN_SECRET")
 		}
 	default:
 		return fmt.Errorf("ALILINK_DAV_MODE: %q is not one of auto, redirect, proxy, rewrite", c.Mode)
@@ -204,9 +207,15 @@ func (d *dav) serve(ctx *fasthttp.RequestCtx, raw []byte, start time.Time) (act 
 			// MOVE reads it as F).
 			ctx.Request.Header.Set("Overwrite", "T")
 		}
-		if st := d.checkDestination(ctx); st != 0 {
+		dst, st := d.checkDestination(ctx)
+		if st != 0 {
 			writeText(ctx, st, fasthttp.StatusMessage(st))
 			return actError, false
+		}
+		if method == "COPY" && dst != "" {
+			if act, done := d.copyFolder(ctx, name, dst); done {
+				return act, false
+			}
 		}
 	case "PROPPATCH", "MKCOL", "DELETE", "LOCK", "UNLOCK":
 	default:
@@ -219,22 +228,24 @@ func (d *dav) serve(ctx *fasthttp.RequestCtx, raw []byte, start time.Time) (act 
 
 // checkDestination answers 409 for a COPY or MOVE whose destination's
 // folder does not exist (RFC 4918 §9.8.5, §9.9.4; x/net/webdav answers
-// 403 for a MOVE there); 0 lets the request go on.
-func (d *dav) checkDestination(ctx *fasthttp.RequestCtx) int {
+// 403 for a MOVE there); 0 lets the request go on, with the destination's
+// clean drive path when it is one of ours ("" leaves the answer to
+// x/net/webdav: 400 or 502).
+func (d *dav) checkDestination(ctx *fasthttp.RequestCtx) (string, int) {
 	u, err := url.Parse(string(ctx.Request.Header.Peek("Destination")))
-	if err != nil || u.Path == "" {
-		return 0 // x/net/webdav answers 400
+	if err != nil || u.Path == "" || (u.Host != "" && u.Host != string(ctx.Host())) {
+		return "", 0
 	}
 	rest, ok := strings.CutPrefix(u.Path, d.prefix)
 	if !ok || (rest != "" && rest[0] != '/') {
-		return 0 // x/net/webdav answers 502
+		return "", 0
 	}
 	dst, err := davPath(rest)
 	if err != nil {
-		return fasthttp.StatusBadRequest
+		return "", fasthttp.StatusBadRequest
 	}
 	if dst == "/" {
-		return fasthttp.StatusForbidden
+		return "", fasthttp.StatusForbidden
 	}
 	dir, _ := splitClean(dst)
 	rctx, cancel := context.WithTimeout(context.Background(), d.s.resolveBudget())
@@ -242,11 +253,72 @@ func (d *dav) checkDestination(ctx *fasthttp.RequestCtx) int {
 	it, err := d.s.res.Stat(rctx, dir)
 	switch {
 	case errors.Is(err, resolver.ErrNotFound), err == nil && !it.Folder:
-		return fasthttp.StatusConflict
+		return "", fasthttp.StatusConflict
 	case err != nil:
-		return httpStatus(err)
+		return "", httpStatus(err)
 	}
-	return 0
+	return dst, 0
+}
+
+// copyFolder answers a COPY of a collection with Depth infinity (or none)
+// and no If header with one drive copy of the whole folder, where
+// x/net/webdav would make a folder and copy each file on its own. done is
+// false when the request is left to x/net/webdav (a file, an If header,
+// Depth 0, a target inside the source).
+func (d *dav) copyFolder(ctx *fasthttp.RequestCtx, name, dst string) (int, bool) {
+	if depth := strings.TrimSpace(string(ctx.Request.Header.Peek("Depth"))); (depth != "" && !strings.EqualFold(depth, "infinity")) ||
+		len(ctx.Request.Header.Peek("If")) > 0 || d.mgr == nil || name == dst || strings.HasPrefix(dst, name+"/") ||
+		strings.HasPrefix(name, dst+"/") {
+		return 0, false
+	}
+	src, err := davPath(name)
+	if err != nil {
+		return 0, false
+	}
+	rctx, cancel := context.WithTimeout(context.Background(), d.s.resolveBudget())
+	defer cancel()
+	it, err := d.s.res.Stat(rctx, src)
+	if err != nil || !it.Folder {
+		return 0, false
+	}
+	// x/net/webdav's rule for a request without If: the destination must not
+	// be locked by anyone (a lock held for the time of the copy).
+	now := time.Now()
+	tok, err := d.handler.LockSystem.Create(now, webdav.LockDetails{Root: dst, Duration: -1, ZeroDepth: true})
+	if err != nil {
+		if errors.Is(err, webdav.ErrLocked) {
+			writeText(ctx, webdav.StatusLocked, "locked")
+		} else {
+			writeText(ctx, fasthttp.StatusInternalServerError, "lock system failed")
+		}
+		return actError, true
+	}
+	defer func() { _ = d.handler.LockSystem.Unlock(time.Now(), tok) }()
+	status := fasthttp.StatusCreated
+	if _, err := d.s.res.Stat(rctx, dst); err == nil {
+		if strings.EqualFold(strings.TrimSpace(string(ctx.Request.Header.Peek("Overwrite"))), "F") {
+			writeText(ctx, fasthttp.StatusPreconditionFailed, "the destination exists and Overwrite is F")
+			return actError, true
+		}
+		if err := d.mgr.Trash(rctx, dst); err != nil {
+			d.s.writeError(ctx, err)
+			return actError, true
+		}
+		status = fasthttp.StatusNoContent
+	} else if !errors.Is(err, resolver.ErrNotFound) {
+		d.s.writeError(ctx, err)
+		return actError, true
+	}
+	if _, err := d.mgr.Copy(rctx, src, dst); err != nil {
+		if errors.Is(err, resolver.ErrExists) {
+			writeText(ctx, fasthttp.StatusPreconditionFailed, "the destination exists")
+		} else {
+			d.s.writeError(ctx, err)
+		}
+		return actError, true
+	}
+	ctx.SetStatusCode(status)
+	return actUpload, true
 }
 
 func (d *dav) allow() string {

@@ -96,7 +96,17 @@ func davMethodsWithCurl(t *testing.T, driver string) {
 	c(412, "-X", "COPY", "-H", "Overwrite: F", "-H", "Destination: "+u+"new/b.txt", u+"new/a.txt")
 	c(204, "-X", "COPY", "-H", "Overwrite: T", "-H", "Destination: "+u+"new/b.txt", u+"new/a.txt")
 	c(409, "-X", "COPY", "-H", "Destination: "+u+"nope/b.txt", u+"new/a.txt")
+	copyEP := alifake.EndpointFileCopy
+	if driver == "open" {
+		copyEP = alifake.EndpointOpenCopy
+	}
+	copies := env.fake.Calls(copyEP)
 	c(201, "-X", "COPY", "-H", "Destination: "+u+"copied", u+"new")
+	if got := env.fake.Calls(copyEP) - copies; got != 1 {
+		t.Fatalf("a folder COPY made %d drive copies; want 1 (the drive copies the folder)", got)
+	}
+	c(412, "-X", "COPY", "-H", "Overwrite: F", "-H", "Destination: "+u+"copied", u+"new")
+	c(204, "-X", "COPY", "-H", "Destination: "+u+"copied", u+"new")
 	if b, err := env.fake.ReadFile("/copied/a.txt"); err != nil || string(b) != "hello webdav" {
 		t.Fatalf("the folder COPY gave %q, %v", b, err)
 	}
