@@ -110,7 +110,7 @@ type dav struct {
 	fs      *davFS
 }
 
-func newDAV(s *Server, cfg DAVConfig, loopback bool) (*dav, error) {
+func newDAV(s *Server, cfg DAVConfig, loopback bool, locks webdav.LockSystem) (*dav, error) {
 	auth, err := newDAVAuth(cfg, s.cfg.AdminToken, loopback)
 	if err != nil {
 		return nil, err
@@ -139,7 +139,10 @@ func newDAV(s *Server, cfg DAVConfig, loopback bool) (*dav, error) {
 		d.auth.readOnly = true
 	}
 	d.fs = newDAVFS(s.res, d.mgr, s.log, d.davUpload)
-	d.handler = &webdav.Handler{Prefix: d.prefix, FileSystem: d.fs, LockSystem: davLocks{webdav.NewMemLS(), d.fs}}
+	if locks == nil {
+		locks = webdav.NewMemLS()
+	}
+	d.handler = &webdav.Handler{Prefix: d.prefix, FileSystem: d.fs, LockSystem: davLocks{locks, d.fs}}
 	return d, nil
 }
 

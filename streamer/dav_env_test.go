@@ -68,6 +68,13 @@ func newDAVEnv(t *testing.T, driver string, opts alifake.Options, scfg streamer.
 		t.Fatal(err)
 	}
 	t.Cleanup(fake.Close)
+	return newDAVEnvOn(t, driver, fake, opts, scfg, streamer.Deps{Loopback: loopback})
+}
+
+// newDAVEnvOn is another alilink on an existing fake drive, with deps (its
+// Log is set here).
+func newDAVEnvOn(t *testing.T, driver string, fake *alifake.Fake, opts alifake.Options, scfg streamer.Config, deps streamer.Deps) *davEnv {
+	t.Helper()
 	log, logs := aliclienttest.Logger()
 	c, err := aliclient.New(aliclienttest.ConfigFor(t, fake, driver), aliclient.Deps{Logger: log, Now: opts.Now})
 	if err != nil {
@@ -100,7 +107,8 @@ func newDAVEnv(t *testing.T, driver string, opts alifake.Options, scfg streamer.
 	} else if scfg.DAV.Htpasswd == "" {
 		scfg.DAV.Htpasswd = htpasswd(t, davUser, davPass, "viewer", "viewer-pass")
 	}
-	srv, err := streamer.NewWith(scfg, res, streamer.Deps{Log: log, Loopback: loopback})
+	deps.Log = log
+	srv, err := streamer.NewWith(scfg, res, deps)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/alilink/alilink/aliclient/alifake"
 	"github.com/alilink/alilink/streamer"
+	"github.com/alilink/alilink/streamer/davlocks"
 )
 
 // litmusSuites are the suites of the WebDAV conformance test litmus.
@@ -74,9 +75,22 @@ func TestLitmus(t *testing.T) {
 	baseline, blog := runLitmus(t, bin, "http://"+ln.Addr().String()+"/")
 	logLitmus(t, "x/net/webdav", blog)
 
-	for _, driver := range []string{"drive", "open"} {
+	for _, driver := range []string{"drive", "open", "drive+redis"} {
 		t.Run(driver, func(t *testing.T) {
-			env := newDAVEnv(t, driver, alifake.Options{}, streamer.Config{DAV: streamer.DAVConfig{Mode: streamer.ModeProxy}}, false)
+			cfg := streamer.Config{DAV: streamer.DAVConfig{Mode: streamer.ModeProxy}}
+			var env *davEnv
+			if d, ok := strings.CutSuffix(driver, "+redis"); ok {
+				// The locks in Redis, as replicas share them.
+				rdb, prefix := testRedis(t)
+				fake := alifake.New(alifake.Options{})
+				if err := fake.Start(); err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(fake.Close)
+				env = newDAVEnvOn(t, d, fake, alifake.Options{}, cfg, streamer.Deps{DAVLocks: davlocks.NewRedis(rdb, prefix)})
+			} else {
+				env = newDAVEnv(t, driver, alifake.Options{}, cfg, false)
+			}
 			ours, log := runLitmus(t, bin, env.url, davUser, davPass)
 			for _, suite := range litmusSuites {
 				b, o := baseline[suite], ours[suite]

@@ -17,6 +17,7 @@ import (
 
 	"github.com/VictoriaMetrics/metrics"
 	"github.com/valyala/fasthttp"
+	"golang.org/x/net/webdav"
 
 	"github.com/alilink/alilink/resolver"
 	"github.com/alilink/alilink/streamer/sign"
@@ -159,6 +160,9 @@ type Deps struct {
 	// Loopback: the server only listens on loopback addresses, so WebDAV
 	// without any credential configured is served (read-only).
 	Loopback bool
+	// DAVLocks is WebDAV's lock system; nil: one in memory (this process's
+	// own). Replicas share one through Redis (streamer/davlocks).
+	DAVLocks webdav.LockSystem
 }
 
 // New builds a server. Close releases its CDN connections.
@@ -195,7 +199,7 @@ func NewWith(cfg Config, res Resolver, deps Deps) (*Server, error) {
 	}
 	if cfg.DAV.Prefix != "" {
 		var err error
-		if s.dav, err = newDAV(s, cfg.DAV, deps.Loopback); err != nil {
+		if s.dav, err = newDAV(s, cfg.DAV, deps.Loopback, deps.DAVLocks); err != nil {
 			return nil, err
 		}
 		if s.dav.mgr != nil && !s.dav.auth.readOnly {
