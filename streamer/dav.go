@@ -169,14 +169,32 @@ func (d *dav) serve(ctx *fasthttp.RequestCtx, raw []byte, start time.Time) (act 
 	}
 	user, ok := d.auth.check(ctx)
 	if !ok {
+		if ctx.IsPut() {
+			ctx.SetConnectionClose() // nobody's body is read before they log in
+		}
 		return actError, false
+	}
+	bridged := false
+	if ctx.IsPut() {
+		// A PUT refused before the bridge leaves its body unread: read
+		// some of it so that the client sees the answer (the bridge drains
+		// its own).
+		defer func() {
+			if !bridged && act == actError {
+				d.drain(ctx, ctx.RequestBodyStream())
+			}
+		}()
 	}
 	urlPath, err := resolver.CleanPath(raw)
 	if err != nil {
 		d.s.writeError(ctx, err)
 		return actError, false
 	}
-	name := strings.TrimPrefix(urlPath, d.prefix)
+	name, under := strings.CutPrefix(urlPath, d.prefix)
+	if !under || (name != "" && name[0] != '/') {
+		writeText(ctx, fasthttp.StatusNotFound, "not found") // a path that left the prefix with ".."
+		return actError, false
+	}
 	if name == "" {
 		name = "/"
 	}
@@ -226,6 +244,7 @@ func (d *dav) serve(ctx *fasthttp.RequestCtx, raw []byte, start time.Time) (act 
 		writeText(ctx, fasthttp.StatusMethodNotAllowed, "method not allowed")
 		return actError, false
 	}
+	bridged = true
 	return d.bridge(ctx, urlPath, start)
 }
 

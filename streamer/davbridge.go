@@ -47,9 +47,11 @@ func (d *dav) bridge(ctx *fasthttp.RequestCtx, urlPath string, start time.Time) 
 	stream := ctx.RequestBodyStream()
 	switch {
 	case put && stream != nil:
-		body = stream
+		body = readerOnly{stream}
 	case put:
-		body = bytes.NewReader(ctx.Request.Body())
+		// Hidden behind readerOnly: io.Copy would prefer a bytes.Reader's
+		// WriteTo to the file's ReadFrom (the upload).
+		body = readerOnly{bytes.NewReader(ctx.Request.Body())}
 	default:
 		if size > davMaxBody {
 			writeText(ctx, fasthttp.StatusRequestEntityTooLarge, "request body too large")
@@ -160,6 +162,9 @@ func (d *dav) bridge(ctx *fasthttp.RequestCtx, urlPath string, start time.Time) 
 // discarded Finder file) up to drainMax, so that the client reads the
 // answer; past that the connection is closed.
 func (d *dav) drain(ctx *fasthttp.RequestCtx, body io.Reader) {
+	if body == nil {
+		return
+	}
 	sp := &spool{body: body, conn: ctx.Conn(), idle: d.s.cfg.StreamIdleTimeout}
 	defer sp.release()
 	if !sp.discard(drainMax) {
@@ -270,3 +275,8 @@ func (b *davBody) Close() error {
 	b.o.access(b.method, b.path, b.status, b.act, b.written, b.start)
 	return nil
 }
+
+// readerOnly hides every method of a reader but Read.
+type readerOnly struct{ r io.Reader }
+
+func (r readerOnly) Read(p []byte) (int, error) { return r.r.Read(p) }
