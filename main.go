@@ -173,7 +173,7 @@ func serve(ctx context.Context, a *app, ready func(addr string)) error {
 		return err
 	}
 	sdeps := streamer.Deps{Log: log, Metrics: a.obs.set, Loopback: isLoopback(cfg.Listen)}
-	if cfg.RedisURL != "" && cfg.Streamer.DAV.Prefix != "" {
+	if cfg.RedisURL != "" && cfg.Streamer.DAV.On() {
 		// WebDAV's locks are shared by the replicas (its own small pool).
 		rdb, err := davRedis(cfg)
 		if err != nil {

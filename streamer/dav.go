@@ -37,7 +37,7 @@ var _ Manager = (*resolver.Resolver)(nil)
 
 // DAVConfig configures WebDAV (ALILINK_DAV_*).
 type DAVConfig struct {
-	// Prefix is where WebDAV is served; empty turns it off.
+	// Prefix is where WebDAV is served; "off" (or empty in code) turns it off.
 	Prefix string `env:"PREFIX" envDefault:"/dav"`
 	// Mode is the GET policy: auto, redirect, proxy or rewrite.
 	Mode string `env:"MODE" envDefault:"auto"`
@@ -65,8 +65,11 @@ var defaultRedirectAgents = []string{
 	"Infuse", "nPlayer", "VidHub", "Fileball", "Kodi", "rclone", "okhttp", "VLC", "mpv", "Lavf", "Wget",
 }
 
+// On tells whether WebDAV is served.
+func (c *DAVConfig) On() bool { return c.Prefix != "" && c.Prefix != "off" }
+
 func (c *DAVConfig) validate(top *Config) error {
-	if c.Prefix == "" {
+	if !c.On() {
 		return nil
 	}
 	if !strings.HasPrefix(c.Prefix, "/") || strings.HasSuffix(c.Prefix, "/") || strings.ContainsAny(c.Prefix, "?#% \t\r\n") ||

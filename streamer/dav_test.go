@@ -370,3 +370,36 @@ func TestDAVReadOnly(t *testing.T) {
 		t.Fatalf("MKCOL on a share: %d", r.status)
 	}
 }
+
+// TestDAVConfig: bad WebDAV settings stop start-up naming the variable.
+func TestDAVConfig(t *testing.T) {
+	md5 := filepath.Join(t.TempDir(), "htpasswd")
+	if err := os.WriteFile(md5, []byte("carol:$apr1$abcdefgh$0123456789abcdefghijkl\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		dav  streamer.DAVConfig
+		want string
+	}{
+		{streamer.DAVConfig{Prefix: "dav", Mode: "auto", LoginBurst: 1}, "ALILINK_DAV_PREFIX"},
+		{streamer.DAVConfig{Prefix: "/dav/", Mode: "auto", LoginBurst: 1}, "ALILINK_DAV_PREFIX"},
+		{streamer.DAVConfig{Prefix: "/-/dav", Mode: "auto", LoginBurst: 1}, "ALILINK_DAV_PREFIX"},
+		{streamer.DAVConfig{Prefix: "/dav", Mode: "accel", LoginBurst: 1}, "ALILINK_DAV_MODE"},
+		{streamer.DAVConfig{Prefix: "/dav", Mode: "rewrite", LoginBurst: 1}, "ALILINK_DAV_MODE"},
+		{streamer.DAVConfig{Prefix: "/dav", Mode: "auto", LoginBurst: 0}, "ALILINK_DAV_LOGIN_BURST"},
+		{streamer.DAVConfig{Prefix: "/dav", Mode: "auto", LoginBurst: 1, Htpasswd: md5}, "line 1 (user \"carol\") is not a bcrypt hash"},
+		{streamer.DAVConfig{Prefix: "/dav", Mode: "auto", LoginBurst: 1, Htpasswd: "/nonexistent"}, "ALILINK_DAV_HTPASSWD"},
+	} {
+		cfg := streamer.DefaultConfig()
+		cfg.DAV = tc.dav
+		_, err := streamer.New(cfg, nil, nil)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Fatalf("%+v: got %v; want an error naming %s", tc.dav, err, tc.want)
+		}
+	}
+	cfg := streamer.DefaultConfig()
+	cfg.DAV.Prefix = "off"
+	if err := cfg.Validate(); err != nil {
+		t.Fatalf("ALILINK_DAV_PREFIX=off: %v", err)
+	}
+}

@@ -197,7 +197,7 @@ func NewWith(cfg Config, res Resolver, deps Deps) (*Server, error) {
 			s.sweepSpool()
 		}
 	}
-	if cfg.DAV.Prefix != "" {
+	if cfg.DAV.On() {
 		var err error
 		if s.dav, err = newDAV(s, cfg.DAV, deps.Loopback, deps.DAVLocks); err != nil {
 			return nil, err
