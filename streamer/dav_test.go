@@ -403,3 +403,28 @@ func TestDAVConfig(t *testing.T) {
 		t.Fatalf("ALILINK_DAV_PREFIX=off: %v", err)
 	}
 }
+
+// TestDAVDriveFailures: a drive that fails behind a PROPFIND, MKCOL or
+// DELETE is answered as the drive's failure (502, or 503 with Retry-After
+// when it rate-limits), not as whatever x/net/webdav makes of an error.
+func TestDAVDriveFailures(t *testing.T) {
+	env := newDAVEnv(t, "drive", alifake.Options{}, streamer.Config{}, false)
+	env.fake.AddFile("/a/b.txt", []byte("b"))
+	env.fake.AddFile("/c/d.txt", []byte("d"))
+	if r := env.req(t, "PROPFIND", "/dav/", "", "Depth", "0"); r.status != 207 {
+		t.Fatalf("warm-up: %d", r.status)
+	}
+	env.fake.FailNext("file/list", 10, alifake.Fault{Status: 500, Code: "InternalError", Message: "secret-ish detail"})
+	if r := env.req(t, "PROPFIND", "/dav/a/", "", "Depth", "1"); r.status != 502 || strings.Contains(r.body, "secret-ish") {
+		t.Fatalf("PROPFIND with the drive failing: %d %q; want 502", r.status, r.body)
+	}
+	env = newDAVEnv(t, "drive", alifake.Options{}, streamer.Config{}, false)
+	env.fake.AddFile("/c/d.txt", []byte("d"))
+	if r := env.req(t, "PROPFIND", "/dav/", "", "Depth", "0"); r.status != 207 {
+		t.Fatalf("warm-up: %d", r.status)
+	}
+	env.fake.FailNext("file/list", 10, alifake.Fault{Status: 429, RetryAfter: time.Second})
+	if r := env.req(t, "MKCOL", "/dav/c/new", ""); r.status != 503 || r.header.Get("Retry-After") == "" {
+		t.Fatalf("MKCOL with the drive rate-limiting: %d %v; want 503 with Retry-After", r.status, r.header)
+	}
+}
