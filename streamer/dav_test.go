@@ -428,3 +428,30 @@ func TestDAVDriveFailures(t *testing.T) {
 		t.Fatalf("MKCOL with the drive rate-limiting: %d %v; want 503 with Retry-After", r.status, r.header)
 	}
 }
+
+// TestDAVPutRapid: a WebDAV PUT goes through the upload path: content the
+// drive already has is not sent again (rapid upload), on both drivers.
+func TestDAVPutRapid(t *testing.T) {
+	for _, driver := range []string{"drive", "open"} {
+		t.Run(driver, func(t *testing.T) {
+			env := newDAVEnv(t, driver, alifake.Options{}, streamer.Config{}, false)
+			data := string(testContent(3 << 20))
+			if r := env.req(t, "PUT", "/dav/one.bin", data); r.status != 201 {
+				t.Fatalf("first PUT: %d %s", r.status, r.body)
+			}
+			parts := env.fake.Calls("upload/part")
+			if parts == 0 {
+				t.Fatal("the first PUT sent no part")
+			}
+			if r := env.req(t, "PUT", "/dav/two.bin", data); r.status != 201 {
+				t.Fatalf("second PUT: %d %s", r.status, r.body)
+			}
+			if got := env.fake.Calls("upload/part"); got != parts {
+				t.Fatalf("the second PUT of the same content sent %d parts; want 0 (rapid upload)", got-parts)
+			}
+			if b, err := env.fake.ReadFile("/two.bin"); err != nil || string(b) != data {
+				t.Fatalf("the rapid upload stored %d bytes, %v", len(b), err)
+			}
+		})
+	}
+}
