@@ -14,11 +14,13 @@ import (
 	"time"
 
 	"github.com/VictoriaMetrics/metrics"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/alilink/alilink/aliclient"
 	"github.com/alilink/alilink/aliclient/redisstate"
 	"github.com/alilink/alilink/resolver"
 	"github.com/alilink/alilink/streamer"
+	"github.com/alilink/alilink/streamer/davlocks"
 )
 
 const usage = `usage: alilink [command]
@@ -158,6 +160,17 @@ func (a *app) resolver() (*resolver.Resolver, error) {
 	return resolver.NewWith(a.cfg.Resolver, a.drive, deps)
 }
 
+// davRedis is the Redis client of WebDAV's shared locks.
+func davRedis(cfg Config) (*redis.Client, error) {
+	opt, err := redis.ParseURL(cfg.RedisURL)
+	if err != nil {
+		return nil, fmt.Errorf("ALILINK_REDIS_URL: %w", err)
+	}
+	opt.DialTimeout, opt.ReadTimeout, opt.WriteTimeout, opt.MaxRetries = 2*time.Second, time.Second, time.Second, 1
+	opt.PoolSize = 4
+	return redis.NewClient(opt), nil
+}
+
 // serve wires resolver and streamer in front of a drive and runs until ctx ends
 // (SIGINT or SIGTERM), then shuts down within the configured time. ready, if
 // set, is told the listening address.
@@ -176,7 +189,17 @@ func serve(ctx context.Context, a *app, ready func(addr string)) error {
 		alog = streamer.NewAccessLog(a.logOut, cfg.LogFormat == "json", a.obs.set)
 		defer alog.Close()
 	}
-	srv, err := streamer.NewWith(cfg.Streamer, res, streamer.Deps{Log: log, Metrics: a.obs.set, AccessLog: alog})
+	sdeps := streamer.Deps{Log: log, Metrics: a.obs.set, AccessLog: alog, Loopback: isLoopback(cfg.Listen)}
+	if cfg.RedisURL != "" && cfg.Streamer.DAV.On() {
+		// WebDAV's locks are shared by the replicas (its own small pool).
+		rdb, err := davRedis(cfg)
+		if err != nil {
+			return err
+		}
+		defer rdb.Close()
+		sdeps.DAVLocks = davlocks.NewRedis(rdb, redisstate.Prefix(cfg.RedisPrefix, cfg.Client.Driver, cfg.Client.ShareID))
+	}
+	srv, err := streamer.NewWith(cfg.Streamer, res, sdeps)
 	if err != nil {
 		return err
 	}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/VictoriaMetrics/metrics"
 	"github.com/valyala/fasthttp"
+	"golang.org/x/net/webdav"
 
 	"github.com/alilink/alilink/resolver"
 	"github.com/alilink/alilink/streamer/sign"
@@ -87,6 +88,8 @@ type Config struct {
 	// SpoolDir holds upload bodies while they go to the drive (main's
 	// default: the state dir; empty here: the system's temporary dir).
 	SpoolDir string `env:"SPOOL_DIR"`
+	// DAV is WebDAV (ALILINK_DAV_*).
+	DAV DAVConfig `envPrefix:"DAV_"`
 }
 
 // DefaultConfig is Config with the defaults of its env tags (main's test
@@ -96,6 +99,7 @@ func DefaultConfig() Config {
 		Mode: ModeAuto, ReadyTimeout: 5 * time.Second, StreamIdleTimeout: 30 * time.Second, ClientWriteTimeout: time.Minute,
 		ResumeAttempts: 5, RewriteTTL: time.Hour, AccelLocation: "/_alilink/", AccessLog: true,
 		UploadMax: 20 << 30,
+		DAV:       DAVConfig{Prefix: "/dav", Mode: ModeAuto, LoginBurst: 10},
 	}
 }
 
@@ -134,7 +138,7 @@ func (c *Config) Validate() error {
 	case c.AdminToken != "" && len(c.AdminToken) < 16:
 		return fmt.Errorf("ALILINK_ADMIN_TOKEN: too short to be a secret (use 16 characters or more)")
 	}
-	return nil
+	return c.DAV.validate(c)
 }
 
 // Server is the HTTP front of alilink.
@@ -152,6 +156,7 @@ type Server struct {
 	draining atomic.Bool
 	// spoolWrap, set only by tests, wraps the writer of upload spool files.
 	spoolWrap func(io.Writer) io.Writer
+	dav       *dav // nil: no WebDAV
 }
 
 // Deps are a server's collaborators that are not configuration.
@@ -164,6 +169,12 @@ type Deps struct {
 	// nil sends them through Log, at slog's cost. The caller closes it after
 	// the HTTP server stopped.
 	AccessLog *AccessLog
+	// Loopback: the server only listens on loopback addresses, so WebDAV
+	// without any credential configured is served (read-only).
+	Loopback bool
+	// DAVLocks is WebDAV's lock system; nil: one in memory (this process's
+	// own). Replicas share one through Redis (streamer/davlocks).
+	DAVLocks webdav.LockSystem
 }
 
 // New builds a server. Close releases its CDN connections.
@@ -202,6 +213,17 @@ func NewWith(cfg Config, res Resolver, deps Deps) (*Server, error) {
 				log.Warn("uploads will fail: the spool dir cannot be created", "dir", s.spoolDir(), "err", err)
 			}
 			s.sweepSpool()
+		}
+	}
+	if cfg.DAV.On() {
+		var err error
+		if s.dav, err = newDAV(s, cfg.DAV, deps.Loopback, deps.DAVLocks); err != nil {
+			return nil, err
+		}
+		if s.dav.mgr != nil && !s.dav.auth.readOnly {
+			if err := os.MkdirAll(s.spoolDir(), 0o700); err != nil {
+				log.Warn("WebDAV uploads will fail: the spool dir cannot be created", "dir", s.spoolDir(), "err", err)
+			}
 		}
 	}
 	return s, nil
@@ -266,6 +288,12 @@ func (s *Server) Handle(ctx *fasthttp.RequestCtx) {
 	if bytes.HasPrefix(raw, internalPrefix) {
 		s.serveInternal(ctx, raw)
 		s.finish(ctx, actInternal, logPath(raw), start)
+		return
+	}
+	if s.dav != nil && s.dav.match(raw) {
+		if act, streaming := s.dav.serve(ctx, raw, start); !streaming {
+			s.finish(ctx, act, logPath(raw), start)
+		}
 		return
 	}
 	act, p, streaming := s.route(ctx, raw, start)

@@ -145,7 +145,9 @@ func (s *Server) upload(ctx *fasthttp.RequestCtx, raw []byte, sp *spool) (int, s
 		}
 		src = resolver.UploadSource{Size: sp.n, SHA1: hex.EncodeToString(sp.h.Sum(nil)), Data: f}
 	}
-	it, rapid, err := s.res.Upload(ctx, p, src, overwrite)
+	rctx, cancel := requestContext(ctx)
+	defer cancel()
+	it, rapid, err := s.res.Upload(rctx, p, src, overwrite)
 	if err != nil {
 		var be *bodyErr
 		switch {
