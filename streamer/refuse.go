@@ -48,7 +48,11 @@ func (s *Server) headerReceived(h *fasthttp.RequestHeader) fasthttp.RequestConfi
 		return fasthttp.RequestConfig{}
 	}
 	h.Del(refusedHeader)
-	if r := s.putRefusal(h, requestURIPath(h.RequestURI())); r != refuseNone {
+	raw := requestURIPath(h.RequestURI())
+	if s.dav != nil && s.dav.match(raw) {
+		return fasthttp.RequestConfig{} // WebDAV judges its own PUTs (Basic auth, read-only)
+	}
+	if r := s.putRefusal(h, raw); r != refuseNone {
 		h.Del(fasthttp.HeaderExpect)
 		h.SetContentLength(0)
 		h.Set(refusedHeader, strconv.Itoa(int(r)))
