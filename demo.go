@@ -81,6 +81,9 @@ func demoCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	a.logOut = stderr
 	return serve(ctx, a, func(addr string) {
+		if a, err := localAddr(addr); err == nil {
+			addr = a // a demo on ":8080" prints links this machine can open
+		}
 		base := "http://" + addr
 		u := func(p string) string { return "'" + base + resolver.EscapePath(p) + "'" }
 		fmt.Fprintf(stdout, "\nalilink demo: a fake drive at %s, alilink at %s (Ctrl-C stops both)\n\n", fake.APIURL(), base)

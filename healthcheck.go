@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"net"
 	"net/http"
 	"time"
 )
@@ -17,15 +16,12 @@ func healthcheckCmd(args []string) error {
 	if err != nil {
 		return err
 	}
-	host, port, err := net.SplitHostPort(cfg.Listen)
+	addr, err := localAddr(cfg.Listen)
 	if err != nil {
 		return fmt.Errorf("ALILINK_LISTEN: %w", err)
 	}
-	if ip := net.ParseIP(host); host == "" || ip != nil && ip.IsUnspecified() {
-		host = "127.0.0.1"
-	}
 	c := &http.Client{Timeout: 3 * time.Second}
-	resp, err := c.Get("http://" + net.JoinHostPort(host, port) + "/-/healthz")
+	resp, err := c.Get("http://" + addr + "/-/healthz")
 	if err != nil {
 		return fmt.Errorf("healthcheck: %w", err)
 	}

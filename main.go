@@ -1,4 +1,6 @@
 // Command alilink makes an Aliyundrive (alipan) drive playable over plain HTTP.
+// Package main only reads the configuration, wires the packages together and
+// dispatches the sub-commands (serve, demo, sign, strm, login, healthcheck).
 package main
 
 import (

@@ -4,7 +4,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net"
 	"strings"
 	"time"
 
@@ -40,11 +39,11 @@ func signCmd(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	var exp time.Time
+	var exp int64 // 0: never expires
 	if *ttl > 0 {
-		exp = time.Now().Add(*ttl)
+		exp = time.Now().Add(*ttl).Unix()
 	}
-	fmt.Fprintln(stdout, signedURL(baseURL(*base, cfg.Listen), p, s.Sign(p, exp)))
+	fmt.Fprintln(stdout, s.URL(baseURL(*base, cfg.Listen), p, exp))
 	return nil
 }
 
@@ -62,22 +61,11 @@ func baseURL(flagBase, listen string) string {
 	if flagBase != "" {
 		return strings.TrimRight(flagBase, "/")
 	}
-	host, port, err := net.SplitHostPort(listen)
+	addr, err := localAddr(listen)
 	if err != nil {
 		return "http://" + listen
 	}
-	if ip := net.ParseIP(host); host == "" || ip != nil && ip.IsUnspecified() {
-		host = "127.0.0.1"
-	}
-	return "http://" + net.JoinHostPort(host, port)
-}
-
-func signedURL(base, p, sig string) string {
-	u := base + resolver.EscapePath(p)
-	if sig != "" {
-		u += "?sign=" + sig
-	}
-	return u
+	return "http://" + addr
 }
 
 // parseInterspersed lets flags come before or after the positional arguments.

@@ -81,17 +81,18 @@ func (s *Server) apiSign(ctx *fasthttp.RequestCtx, p string) {
 		return
 	}
 	out := signJSON{Path: p}
-	var exp time.Time
+	var unix int64 // 0: never expires
 	if ttl > 0 {
-		exp = time.Now().Add(ttl).Truncate(time.Second)
+		exp := time.Now().Add(ttl).Truncate(time.Second)
 		out.ExpiresAt = &exp
+		unix = exp.Unix()
 	}
-	out.Sign = s.signer.Sign(p, exp)
+	out.Sign = s.signer.SignUnix(p, unix)
 	scheme := "http"
 	if string(ctx.Request.Header.Peek("X-Forwarded-Proto")) == "https" || ctx.IsTLS() {
 		scheme = "https"
 	}
-	out.URL = scheme + "://" + string(ctx.Host()) + resolver.EscapePath(p) + "?sign=" + out.Sign
+	out.URL = s.signer.URL(scheme+"://"+string(ctx.Host()), p, unix)
 	writeJSON(ctx, fasthttp.StatusOK, out)
 }
 

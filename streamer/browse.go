@@ -143,15 +143,6 @@ func wantsView(ctx *fasthttp.RequestCtx) bool {
 	return q.Has("play") || q.Has("format")
 }
 
-// childSign is the query string that lets a link reach child: its own sign,
-// with the expiry of the request's, or nothing when signs are off.
-func (s *Server) childSign(child string, exp int64) string {
-	if !s.signer.Enabled() {
-		return ""
-	}
-	return "?sign=" + s.signer.SignUnix(child, exp)
-}
-
 // hrefEscape percent-encodes a path for an href: everything but unreserved
 // characters and "/" (and ":", which a "./" prefix makes safe) is escaped, so
 // that html/template has nothing to turn into an entity. Kodi cuts an href at

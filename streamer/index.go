@@ -65,7 +65,7 @@ func (s *Server) serveIndex(ctx *fasthttp.RequestCtx, p string, exp int64) {
 	for i := range children {
 		c := &children[i]
 		child := dir + c.Name
-		sign := s.childSign(child, exp)
+		sign := s.signer.Query(child, exp)
 		r := indexRow{Name: c.Name, Href: relName(c.Name, c.Folder) + sign, Folder: c.Folder, Size: c.Size, Kind: "folder"}
 		if !c.Folder {
 			r.Kind = mediaKind(c.Name)
@@ -91,7 +91,7 @@ func (s *Server) serveIndex(ctx *fasthttp.RequestCtx, p string, exp int64) {
 	page.Count = len(page.Rows)
 	page.RowsHTML = rowsHTML(page.Rows)
 	if media > 0 {
-		page.Playlist = root + "-/playlist" + hrefEscape(dir) + s.childSign(p, exp)
+		page.Playlist = root + "-/playlist" + hrefEscape(dir) + s.signer.Query(p, exp)
 	}
 	writeHTML(ctx, "index.html", page)
 }
@@ -127,7 +127,7 @@ func (s *Server) playLink(root, dir, name string, exp int64) string {
 		if folder != "/" {
 			folder = strings.TrimSuffix(folder, "/")
 		}
-		q += "&sign=" + s.signer.SignUnix(folder, exp)
+		q += "&" + s.signer.Query(folder, exp)[1:]
 	}
 	return root + "-/play" + hrefEscape(dir) + q
 }
@@ -160,7 +160,7 @@ func (s *Server) servePlaylist(ctx *fasthttp.RequestCtx, p string, exp int64) {
 		b.WriteString("#EXTINF:-1,")
 		b.WriteString(strings.NewReplacer("\r", " ", "\n", " ").Replace(n))
 		b.WriteString("\n")
-		b.WriteString(base + hrefEscape(child) + s.childSign(child, exp) + "\n")
+		b.WriteString(base + hrefEscape(child) + s.signer.Query(child, exp) + "\n")
 	}
 	name := "playlist"
 	if p != "/" {

@@ -46,9 +46,7 @@ func (s *Server) serveListing(ctx *fasthttp.RequestCtx, p string, exp int64) {
 			e.Type = "folder"
 			e.Href += "/"
 		}
-		if s.signer.Enabled() {
-			e.Href += "?sign=" + s.signer.SignUnix(child, exp)
-		}
+		e.Href += s.signer.Query(child, exp)
 		if !c.Modified.IsZero() {
 			m := c.Modified.UTC()
 			e.Modified = &m

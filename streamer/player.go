@@ -64,7 +64,7 @@ func (s *Server) servePlayer(ctx *fasthttp.RequestCtx, p string, exp int64, it r
 	}
 	root := rootFrom(dir)
 	rel := func(q string) string { return root + strings.TrimPrefix(hrefEscape(q), "/") }
-	sign := s.childSign(p, exp)
+	sign := s.signer.Query(p, exp)
 	page := playerPage{
 		Name: it.Name, Root: root, Audio: mediaKind(it.Name) == "audio", Src: rel(p) + sign,
 		Abs: absBase(ctx) + hrefEscape(p) + sign,
@@ -74,7 +74,7 @@ func (s *Server) servePlayer(ctx *fasthttp.RequestCtx, p string, exp int64, it r
 		writeHTML(ctx, "player.html", page)
 		return
 	}
-	page.Folder = rel(pdir) + s.childSign(parent, exp)
+	page.Folder = rel(pdir) + s.signer.Query(parent, exp)
 	stem := strings.TrimSuffix(it.Name, path.Ext(it.Name))
 	var media []string
 	for i := range siblings {
@@ -96,7 +96,7 @@ func (s *Server) servePlayer(ctx *fasthttp.RequestCtx, p string, exp int64, it r
 		}
 		q := "?format=vtt"
 		if sign != "" {
-			q += "&" + s.childSign(pdir+c.Name, exp)[1:]
+			q += "&" + s.signer.Query(pdir+c.Name, exp)[1:]
 		}
 		page.Tracks = append(page.Tracks, track{Src: rel(pdir+c.Name) + q, Label: label, Lang: bcp47(lang)})
 	}

@@ -4,8 +4,6 @@ import (
 	"time"
 
 	"github.com/valyala/fasthttp"
-
-	"github.com/alilink/alilink/resolver"
 )
 
 // serveRewrite answers 302 to the download proxy (ALILINK_PROXY_URL) with the
@@ -18,7 +16,7 @@ func (s *Server) serveRewrite(ctx *fasthttp.RequestCtx, p string, exp int64) {
 	if exp > 0 {
 		out = min(out, exp)
 	}
-	loc := s.cfg.ProxyURL + resolver.EscapePath(p) + "?sign=" + s.signer.SignUnix(p, out)
+	loc := s.signer.URL(s.cfg.ProxyURL, p, out)
 	h := &ctx.Response.Header
 	h.Set("Location", loc)
 	h.Set("Cache-Control", "no-store")

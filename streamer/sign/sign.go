@@ -1,5 +1,6 @@
-// Package sign makes and checks alilink's signed links, in AList's format
-// (spec §8.2) so that tools which mint AList signs keep working:
+// Package sign makes and checks alilink's signs and builds the signed URLs
+// that carry them, in AList's format (spec §8.2) so that tools which mint
+// AList signs keep working:
 //
 //	sign = base64url-with-padding(HMAC-SHA256(secret, "<path>:<expiry>")) + ":" + expiry
 //

@@ -1,10 +1,12 @@
-package main
+// Package strm mirrors a drive folder as .strm files (one per video, holding
+// its signed URL) for media servers such as Jellyfin, Plex and Emby, and draws
+// the walk's progress on a terminal.
+package strm
 
 import (
 	"bytes"
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"io/fs"
@@ -19,64 +21,45 @@ import (
 	"github.com/alilink/alilink/streamer/sign"
 )
 
-const defaultVideoExts = "mkv,mp4,m4v,avi,mov,ts,m2ts,mts,webm,flv,wmv,mpg,mpeg,rmvb,iso"
+// DefaultExts are the file extensions that get a .strm file unless told otherwise.
+const DefaultExts = "mkv,mp4,m4v,avi,mov,ts,m2ts,mts,webm,flv,wmv,mpg,mpeg,rmvb,iso"
 
-// strmCmd writes one .strm file per video of a drive folder, for media servers
-// (Jellyfin, Plex, Emby) that play a URL from a .strm file:
-//
-//	alilink strm --out DIR [--path /Movies] [--base URL] [--ttl 0] [--ext mkv,mp4,…] [--prune]
-func strmCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("strm", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	out := fs.String("out", "", "the folder to write .strm files into (required)")
-	from := fs.String("path", "/", "the drive folder to mirror")
-	base := fs.String("base", "", "the URL alilink is reached at by the media server (default http://$ALILINK_LISTEN)")
-	ttl := fs.Duration("ttl", 0, "how long the signed URLs work; 0 = forever (a .strm file lives long)")
-	exts := fs.String("ext", defaultVideoExts, "the file extensions that get a .strm file")
-	prune := fs.Bool("prune", false, "remove .strm files whose video is gone from the drive")
-	if pos, err := parseInterspersed(fs, args); err != nil {
-		return err
-	} else if len(pos) > 0 || *out == "" {
-		return fmt.Errorf("usage: alilink strm --out DIR [--path /Movies] [--base URL] [--ttl 0] [--ext mkv,mp4] [--prune]")
-	}
-	if *ttl < 0 {
-		return fmt.Errorf("--ttl: negative")
-	}
-	root, err := humanPath(*from)
-	if err != nil {
-		return fmt.Errorf("--path: %w", err)
-	}
-	a, err := openApp(stderr)
-	if err != nil {
-		return err
-	}
-	defer a.close()
-	cfg := a.cfg
-	res, err := a.resolver()
-	if err != nil {
-		return err
-	}
-	g := &strmGen{
-		res: res, signer: sign.New(cfg.Streamer.SignSecret), base: baseURL(*base, cfg.Listen),
-		ttl: *ttl, exts: extSet(*exts), out: *out, root: root, prune: *prune,
-		progress: newProgress(stderr),
-	}
-	st, err := g.run(ctx)
-	fmt.Fprintf(stdout, "strm: %d written, %d unchanged, %d removed, %d errors\n", st.written, st.unchanged, st.removed, st.errors)
-	if err != nil {
-		return err
-	}
-	if st.errors > 0 {
-		return fmt.Errorf("%d errors (see above); nothing was pruned where a folder could not be read", st.errors)
-	}
-	return nil
+// Lister is what strm needs of the drive: a folder's children.
+type Lister interface {
+	List(ctx context.Context, path string) (resolver.Item, []resolver.Item, error)
 }
 
-type strmStats struct{ written, unchanged, removed, errors int }
+var _ Lister = (*resolver.Resolver)(nil)
+
+// Options say what to mirror and where.
+type Options struct {
+	Signer *sign.Signer  // signs each URL (a disabled signer: no sign)
+	Base   string        // the URL alilink is reached at, without a trailing "/"
+	TTL    time.Duration // how long the signs work; 0 = forever
+	Exts   string        // comma-separated extensions that get a .strm file
+	Out    string        // the folder to write into
+	Root   string        // the clean drive folder to mirror
+	Prune  bool          // remove .strm files whose video is gone
+	Log    io.Writer     // problems and, on a terminal, the progress line
+}
+
+// Stats count what a run did.
+type Stats struct{ Written, Unchanged, Removed, Errors int }
+
+// Run writes out a .strm for every video under opt.Root, listing folders
+// through l. A folder that cannot be listed counts as an error (and nothing
+// under it is pruned); only a cancelled ctx or a local failure ends the run.
+func Run(ctx context.Context, l Lister, opt Options) (Stats, error) {
+	g := &strmGen{
+		res: l, signer: opt.Signer, base: opt.Base, ttl: opt.TTL, exts: extSet(opt.Exts),
+		out: opt.Out, root: opt.Root, prune: opt.Prune, progress: newProgress(opt.Log),
+	}
+	return g.run(ctx)
+}
 
 // strmGen mirrors a drive folder as .strm files.
 type strmGen struct {
-	res      *resolver.Resolver
+	res      Lister
 	signer   *sign.Signer
 	base     string
 	ttl      time.Duration
@@ -86,7 +69,7 @@ type strmGen struct {
 	prune    bool
 	progress *progress
 
-	st      strmStats
+	st      Stats
 	folders int
 	// want maps each .strm file (relative to out) to its content.
 	want map[string]string
@@ -95,14 +78,14 @@ type strmGen struct {
 	unread []string
 }
 
-func (g *strmGen) run(ctx context.Context) (strmStats, error) {
+func (g *strmGen) run(ctx context.Context) (Stats, error) {
 	g.want = map[string]string{}
 	if err := os.MkdirAll(g.out, 0o755); err != nil {
 		return g.st, err
 	}
-	var exp time.Time
+	var exp int64 // 0: never expires
 	if g.ttl > 0 {
-		exp = time.Now().Add(g.ttl)
+		exp = time.Now().Add(g.ttl).Unix()
 	}
 	if err := g.walk(ctx, g.root, ".", exp); err != nil {
 		return g.st, err
@@ -117,7 +100,7 @@ func (g *strmGen) run(ctx context.Context) (strmStats, error) {
 		if err := g.write(rel, g.want[rel]); err != nil {
 			g.progress.clear()
 			fmt.Fprintf(g.progress.w, "strm: %s: %v\n", rel, err)
-			g.st.errors++
+			g.st.Errors++
 		}
 	}
 	g.progress.bar(len(names), len(names))
@@ -132,7 +115,7 @@ func (g *strmGen) run(ctx context.Context) (strmStats, error) {
 
 // walk lists dir (a drive path; rel is its place under out) within the
 // client's rate limits and plans a .strm for every video in it.
-func (g *strmGen) walk(ctx context.Context, dir, rel string, exp time.Time) error {
+func (g *strmGen) walk(ctx context.Context, dir, rel string, exp int64) error {
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
@@ -144,7 +127,7 @@ func (g *strmGen) walk(ctx context.Context, dir, rel string, exp time.Time) erro
 		}
 		g.progress.clear()
 		fmt.Fprintf(g.progress.w, "strm: cannot list %s: %v\n", dir, err)
-		g.st.errors++
+		g.st.Errors++
 		g.unread = append(g.unread, rel)
 		return nil
 	}
@@ -171,11 +154,7 @@ func (g *strmGen) walk(ctx context.Context, dir, rel string, exp time.Time) erro
 		if stems[name] > 1 {
 			name = it.Name
 		}
-		sig := ""
-		if g.signer.Enabled() {
-			sig = g.signer.Sign(child, exp)
-		}
-		g.want[filepath.Join(rel, name+".strm")] = signedURL(g.base, child, sig) + "\n"
+		g.want[filepath.Join(rel, name+".strm")] = g.signer.URL(g.base, child, exp) + "\n"
 		g.progress.scan(g.folders, len(g.want))
 	}
 	g.progress.scan(g.folders, len(g.want))
@@ -186,7 +165,7 @@ func (g *strmGen) walk(ctx context.Context, dir, rel string, exp time.Time) erro
 func (g *strmGen) write(rel, content string) error {
 	target := filepath.Join(g.out, rel)
 	if old, err := os.ReadFile(target); err == nil && bytes.Equal(old, []byte(content)) {
-		g.st.unchanged++
+		g.st.Unchanged++
 		return nil
 	}
 	if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
@@ -213,7 +192,7 @@ func (g *strmGen) write(rel, content string) error {
 		os.Remove(tmp.Name())
 		return err
 	}
-	g.st.written++
+	g.st.Written++
 	return nil
 }
 
@@ -233,7 +212,7 @@ func (g *strmGen) pruneStale() error {
 		if err := os.Remove(p); err != nil {
 			return err
 		}
-		g.st.removed++
+		g.st.Removed++
 		for dir := filepath.Dir(rel); dir != "."; dir = filepath.Dir(dir) {
 			emptied[dir] = true
 		}
