@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"crypto/subtle"
+	"io"
 	"net"
 	"strconv"
 	"strings"
@@ -154,25 +155,38 @@ func markedRefusal(h *fasthttp.RequestHeader) refusal {
 // what the client is still sending is read and dropped for a short while
 // (into a small buffer), so that closing on unread bytes does not reset the
 // connection before the client read the answer.
+//
+// fasthttp closes a connection whose answer says "Connection: close" without
+// calling the hijack handler, so the answer is rendered here and written by
+// the handler itself (HijackSetNoResponse), which then lingers.
 func (s *Server) answerRefused(ctx *fasthttp.RequestCtx, r refusal) {
 	s.writeRefusal(ctx, r)
-	ctx.SetConnectionClose()
+	ctx.Response.Header.SetConnectionClose()
+	answer := ctx.Response.String()
 	raw := ctx.Conn()
-	ctx.Hijack(func(c net.Conn) { lingerClose(raw, c) })
+	ctx.HijackSetNoResponse(true)
+	ctx.Hijack(func(c net.Conn) {
+		if _, err := io.WriteString(c, answer); err == nil {
+			lingerClose(raw, c)
+		}
+	})
 }
 
-// Bounds of the lingering close: time only (bytes read into a 512-byte
-// buffer and dropped cost nothing to hold).
+// Bounds of the lingering close: time only (bytes read into a 1 KiB
+// buffer and dropped cost nothing to hold). nginx lingers 30 s with a 5 s
+// gap; 2 s with a 500 ms gap was too short for a Go client still writing a
+// 1 MiB body under -race on a loaded machine (it saw the close, not the
+// answer, in TestUploadRefusals).
 const (
-	lingerTime    = 2 * time.Second
-	lingerTimeout = 500 * time.Millisecond
+	lingerTime    = 5 * time.Second
+	lingerTimeout = time.Second
 )
 
 func lingerClose(raw, c net.Conn) {
 	if cw, ok := raw.(interface{ CloseWrite() error }); ok {
 		_ = cw.CloseWrite()
 	}
-	var buf [512]byte
+	var buf [1 << 10]byte
 	end := time.Now().Add(lingerTime)
 	for {
 		d := min(time.Until(end), lingerTimeout)
