@@ -83,6 +83,8 @@ type Config struct {
 	// SpoolDir holds upload bodies while they go to the drive (main's
 	// default: the state dir; empty here: the system's temporary dir).
 	SpoolDir string `env:"SPOOL_DIR"`
+	// AList is the AList v3 API door (ALILINK_ALIST_*).
+	AList AListConfig
 }
 
 // DefaultConfig is Config with the defaults of its env tags (main's test
@@ -92,6 +94,7 @@ func DefaultConfig() Config {
 		Mode: ModeAuto, ReadyTimeout: 5 * time.Second, StreamIdleTimeout: 30 * time.Second,
 		ResumeAttempts: 5, RewriteTTL: time.Hour, AccelLocation: "/_alilink/", AccessLog: true,
 		UploadMax: 20 << 30,
+		AList:     AListConfig{TokenTTL: 48 * time.Hour},
 	}
 }
 
@@ -141,6 +144,7 @@ type Server struct {
 	admin   [32]byte     // SHA-256 of the admin token, compared in constant time
 	streams atomic.Int64 // proxied streams running now
 	obs     *observer
+	alist   *alistAPI // nil: the AList door is off
 	// draining is set once shutdown began: /-/readyz answers 503 while
 	// in-flight requests finish.
 	draining atomic.Bool
@@ -176,6 +180,13 @@ func NewWith(cfg Config, res Resolver, deps Deps) (*Server, error) {
 		cfg.UploadMax = DefaultConfig().UploadMax
 	}
 	s := &Server{cfg: cfg, res: res, log: log, cdn: newCDNClient(cfg.StreamIdleTimeout), signer: sign.New(cfg.SignSecret)}
+	if !cfg.AList.Off {
+		a, err := newAListAPI(cfg.AList, cfg.SignSecret, cfg.AdminToken)
+		if err != nil {
+			return nil, err
+		}
+		s.alist = a
+	}
 	s.obs = newObserver(deps.Metrics, log, cfg.AccessLog, func() float64 { return float64(s.streams.Load()) })
 	if cfg.AdminToken != "" {
 		s.admin = sha256.Sum256([]byte(cfg.AdminToken))
@@ -243,6 +254,10 @@ func (s *Server) Handle(ctx *fasthttp.RequestCtx) {
 		start = ctx.Time()
 	}
 	raw := requestPath(ctx)
+	if s.isAListPath(raw) {
+		s.serveAList(ctx, raw, start)
+		return
+	}
 	if bytes.HasPrefix(raw, internalPrefix) {
 		s.serveInternal(ctx, raw)
 		s.finish(ctx, actInternal, logPath(raw), start)
