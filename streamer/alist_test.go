@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -319,6 +320,12 @@ func TestAListAuth(t *testing.T) {
 		t.Fatalf("Bearer admin token: want 200; got %v", c)
 	}
 	viewer := e.login(t, "viewer", "viewer-pass")
+	// A token whose user part is changed (viewer → writer) is refused.
+	parts := strings.SplitN(viewer, ".", 2)
+	forged := base64.RawURLEncoding.EncodeToString([]byte("writer")) + "." + parts[1]
+	if c, _ := e.code(t, "/api/me", forged, nil); c != 401 {
+		t.Fatalf("a forged login token: want 401; got %v", c)
+	}
 	g := e.ok(t, "/api/fs/get", viewer, body).(map[string]any)
 	raw := g["raw_url"].(string)
 	if strings.Contains(raw, e.fake.CDNURL()) || strings.Contains(raw, viewer) || strings.Contains(raw, adminToken) {

@@ -1,6 +1,7 @@
 package streamer
 
 import (
+	"context"
 	"crypto/sha1"
 	"encoding/hex"
 	"errors"
@@ -73,12 +74,9 @@ func (s *Server) alistManage(ctx *fasthttp.RequestCtx, u alistUser, endpoint str
 			s.alistFail(ctx, err)
 			return
 		}
-		if _, err := m.Mkdir(ctx, p); err != nil {
-			// AList's MakeDir succeeds on a folder that exists.
-			if it, serr := s.res.Stat(ctx, p); !errors.Is(err, resolver.ErrExists) || serr != nil || !it.Folder {
-				s.alistManageFail(ctx, err, p)
-				return
-			}
+		if p, err := s.alistMkdirAll(ctx, m, p); err != nil {
+			s.alistManageFail(ctx, err, p)
+			return
 		}
 	case "/api/fs/rename":
 		var req alistRenameReq
@@ -143,6 +141,31 @@ func (s *Server) alistManage(ctx *fasthttp.RequestCtx, u alistUser, endpoint str
 		}
 	}
 	alistOKResp(ctx, nil)
+}
+
+// alistMkdirAll creates p and the folders missing above it, as AList's
+// MakeDir does; a folder that exists is success. It answers the path that
+// failed.
+func (s *Server) alistMkdirAll(ctx context.Context, m alistManager, p string) (string, error) {
+	if p == "/" {
+		return p, nil
+	}
+	it, err := s.res.Stat(ctx, p)
+	switch {
+	case err == nil && it.Folder:
+		return p, nil
+	case err == nil:
+		return p, resolver.ErrExists
+	case !errors.Is(err, resolver.ErrNotFound):
+		return p, err
+	}
+	if q, err := s.alistMkdirAll(ctx, m, parentDir(p)); err != nil {
+		return q, err
+	}
+	if _, err := m.Mkdir(ctx, p); err != nil && !errors.Is(err, resolver.ErrExists) {
+		return p, err
+	}
+	return p, nil
 }
 
 // alistMove moves (or copies) src to dst; a taken dst is refused unless
