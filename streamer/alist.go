@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	lru "github.com/hashicorp/golang-lru/v2"
 	"github.com/valyala/fasthttp"
 
 	"github.com/alilink/alilink/streamer/htpasswd"
@@ -82,7 +83,21 @@ type alistAPI struct {
 	// token, so that tokens survive restarts and hold on every replica; random
 	// when neither is set.
 	key []byte
+	// failures counts failed logins per client address, as AList's
+	// loginCache: 5 within 5 minutes, then refused until they age out.
+	failures *lru.Cache[string, alistFailures]
 }
+
+// alistFailures are an address's failed logins since first.
+type alistFailures struct {
+	n     int
+	first time.Time
+}
+
+const (
+	alistLoginTries  = 5
+	alistLoginWindow = 5 * time.Minute
+)
 
 func newAListAPI(cfg AListConfig, signSecret, adminToken string) (*alistAPI, error) {
 	if err := cfg.validate(); err != nil {
@@ -93,6 +108,7 @@ func newAListAPI(cfg AListConfig, signSecret, adminToken string) (*alistAPI, err
 		cfg.Provider = "unknown" // AList's answer when no storage is found
 	}
 	a := &alistAPI{cfg: cfg, ro: map[string]bool{}}
+	a.failures, _ = lru.New[string, alistFailures](10000)
 	if cfg.Htpasswd != "" {
 		f, err := htpasswd.Load(cfg.Htpasswd)
 		if err != nil {
@@ -341,12 +357,25 @@ func (s *Server) alistLogin(ctx *fasthttp.RequestCtx) {
 		alistErr(ctx, alistBadReq, "no users: set ALILINK_DAV_HTPASSWD to log in")
 		return
 	}
+	ip := ctx.RemoteIP().String()
+	now := time.Now()
+	f, _ := s.alist.failures.Get(ip)
+	if now.Sub(f.first) > alistLoginWindow {
+		f = alistFailures{first: now}
+	}
+	if f.n >= alistLoginTries {
+		alistErr(ctx, 429, "Too many unsuccessful sign-in attempts have been made using an incorrect username or password, Try again later.")
+		return
+	}
 	if !s.alist.users.Check(req.Username, req.Password) {
-		s.log.Info("alist login refused", "user", req.Username, "addr", ctx.RemoteIP().String())
+		f.n++
+		s.alist.failures.Add(ip, f)
+		s.log.Info("alist login refused", "user", req.Username, "addr", ip)
 		alistErr(ctx, alistBadReq, "password is incorrect")
 		return
 	}
-	alistOKResp(ctx, map[string]string{"token": s.alist.mintToken(req.Username, time.Now())})
+	s.alist.failures.Remove(ip)
+	alistOKResp(ctx, map[string]string{"token": s.alist.mintToken(req.Username, now)})
 }
 
 // alistMeJSON is AList's UserResp (model.User without its secrets).
