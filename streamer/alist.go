@@ -17,6 +17,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/alilink/alilink/streamer/htpasswd"
+	"github.com/alilink/alilink/streamer/sign"
 )
 
 // AListConfig configures the AList v3 API (issue 15): /api/fs/*, /api/me,
@@ -86,6 +87,12 @@ type alistAPI struct {
 	// failures counts failed logins per client address, as AList's
 	// loginCache: 5 within 5 minutes, then refused until they age out.
 	failures *lru.Cache[string, alistFailures]
+	// verifier checks the signs of /d/ and /p/: the sign secrets and, as
+	// AList keys its signs with its token, the admin token, so that tools
+	// that sign links themselves with the token they were given (emby2Alist's
+	// alistSignEnable) are understood. Whoever has the admin token can mint
+	// signs through /-/api/sign anyway. nil: signs are off.
+	verifier *sign.Signer
 }
 
 // alistFailures are an address's failed logins since first.
@@ -109,6 +116,13 @@ func newAListAPI(cfg AListConfig, signSecret, adminToken string) (*alistAPI, err
 	}
 	a := &alistAPI{cfg: cfg, ro: map[string]bool{}}
 	a.failures, _ = lru.New[string, alistFailures](10000)
+	if sign.New(signSecret).Enabled() {
+		keys := signSecret
+		if adminToken != "" && !strings.Contains(adminToken, ",") {
+			keys += "," + adminToken
+		}
+		a.verifier = sign.New(keys)
+	}
 	if cfg.Htpasswd != "" {
 		f, err := htpasswd.Load(cfg.Htpasswd)
 		if err != nil {

@@ -21,6 +21,7 @@ import (
 
 	"github.com/alilink/alilink/aliclient/alifake"
 	"github.com/alilink/alilink/streamer"
+	"github.com/alilink/alilink/streamer/sign"
 )
 
 const alistSecret = "alist-sign-secret-0123456789"
@@ -363,6 +364,24 @@ func TestAListAuth(t *testing.T) {
 	}
 	if c, m := g2.code(t, "/api/fs/mkdir", "", map[string]any{"path": "/New"}); c != 403 || m != "permission denied" {
 		t.Fatalf("guest write: want 403 permission denied; got %v %q", c, m)
+	}
+	// A sign keyed with the admin token, as AList and emby2Alist's
+	// alistSignEnable make them, plays on /d/ and /p/ (not on alilink's own
+	// paths, whose signs stay the secret's).
+	tokSign := sign.New(adminToken).Sign("/Docs/readme.txt", time.Now().Add(time.Hour))
+	for _, c := range []struct {
+		path string
+		want int
+	}{{"/d/Docs/readme.txt", 302}, {"/p/Docs/readme.txt", 200}, {"/Docs/readme.txt", 403}} {
+		req, _ := http.NewRequest(http.MethodGet, e.base+c.path+"?sign="+tokSign, nil)
+		resp, err := http.DefaultTransport.RoundTrip(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != c.want {
+			t.Fatalf("%s with a sign keyed by the admin token: got %d; want %d", c.path, resp.StatusCode, c.want)
+		}
 	}
 	// Unsigned and badly signed /d/ and /p/: real statuses.
 	for _, pre := range []string{"/d", "/p"} {

@@ -381,7 +381,7 @@ func (s *Server) alistDown(ctx *fasthttp.RequestCtx, raw []byte, start time.Time
 	}
 	var exp int64
 	if s.signer.Enabled() {
-		if exp, err = s.signer.Verify(p, string(ctx.QueryArgs().Peek("sign")), time.Now()); err != nil {
+		if exp, err = s.alist.verifier.Verify(p, string(ctx.QueryArgs().Peek("sign")), time.Now()); err != nil {
 			s.writeError(ctx, err)
 			return actError, p, false
 		}
