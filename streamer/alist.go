@@ -34,7 +34,8 @@ type AListConfig struct {
 	Htpasswd string `env:"DAV_HTPASSWD"`
 	// ReadOnlyUsers may log in and read but not write (comma-separated).
 	ReadOnlyUsers string `env:"DAV_READONLY_USERS"`
-	// TokenTTL is how long a login token lives (AList: 48h).
+	// TokenTTL is how long a login token lives (AList: 48h; 0 in a Config
+	// built in code: the default).
 	TokenTTL time.Duration `env:"ALIST_TOKEN_TTL" envDefault:"48h"`
 	// SignTTL is the life of the signs fs/list and fs/get hand out; 0: they
 	// never expire, as AList's default (what .strm files need).
@@ -53,7 +54,7 @@ type AListConfig struct {
 
 func (c *AListConfig) validate() error {
 	switch {
-	case c.TokenTTL < time.Minute:
+	case c.TokenTTL != 0 && c.TokenTTL < time.Minute:
 		return fmt.Errorf("ALILINK_ALIST_TOKEN_TTL: must be at least 1m, got %s", c.TokenTTL)
 	case c.SignTTL < 0:
 		return fmt.Errorf("ALILINK_ALIST_SIGN_TTL: negative")
@@ -111,6 +112,9 @@ func newAListAPI(cfg AListConfig, signSecret, adminToken string) (*alistAPI, err
 		return nil, err
 	}
 	cfg.SiteURL = strings.TrimRight(cfg.SiteURL, "/")
+	if cfg.TokenTTL == 0 {
+		cfg.TokenTTL = 48 * time.Hour // a Config built in code
+	}
 	if cfg.Provider == "" {
 		cfg.Provider = "unknown" // AList's answer when no storage is found
 	}
