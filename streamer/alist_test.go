@@ -607,3 +607,25 @@ func TestAListStrmRoundTrip(t *testing.T) {
 		t.Fatalf("HEAD /p/: want 200 (proxied); got %d", resp.StatusCode)
 	}
 }
+
+// TestAListRawURLChoices: ALILINK_ALIST_ADMIN_RAW_CDN gives the admin, and
+// only the admin, the CDN URL; ALILINK_ALIST_SITE_URL is raw_url's base.
+func TestAListRawURLChoices(t *testing.T) {
+	e := newAListEnv(t, "open", streamer.ModeRedirect, func(c *streamer.Config) {
+		c.AList.AdminRawCDN = true
+		c.AList.SiteURL = "https://media.example.com/"
+	})
+	p := "/Movies/Film (2024)/Film (2024).mkv"
+	admin := e.ok(t, "/api/fs/get", adminToken, map[string]any{"path": p}).(map[string]any)["raw_url"].(string)
+	if !strings.HasPrefix(admin, e.fake.CDNURL()) {
+		t.Fatalf("admin with ALILINK_ALIST_ADMIN_RAW_CDN: want the CDN URL; got %s", redactSign(admin))
+	}
+	if got := curl(t, admin); !bytes.Equal(got, e.media[p]) {
+		t.Fatal("the CDN raw_url is not the file's bytes")
+	}
+	viewer := e.login(t, "viewer", "viewer-pass")
+	raw := e.ok(t, "/api/fs/get", viewer, map[string]any{"path": p}).(map[string]any)["raw_url"].(string)
+	if !strings.HasPrefix(raw, "https://media.example.com/d/Movies/") || strings.Contains(raw, e.fake.CDNURL()) {
+		t.Fatalf("a user's raw_url: got %s", redactSign(raw))
+	}
+}
