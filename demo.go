@@ -79,6 +79,7 @@ func demoCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
+	a.logOut = stderr
 	return serve(ctx, a, func(addr string) {
 		base := "http://" + addr
 		u := func(p string) string { return "'" + base + resolver.EscapePath(p) + "'" }
@@ -96,6 +97,10 @@ func demoCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			fmt.Fprintf(stdout, "  echo hello | curl -s -T - -H \"Authorization: Bearer $(cat %s)\" %s; echo   # an upload\n",
 				tokenFile, u("/Uploads/hello.txt"))
 			fmt.Fprintf(stdout, "  curl -sL %s\n", u("/Uploads/hello.txt"))
+			if cfg.Streamer.DAV.On() {
+				fmt.Fprintf(stdout, "  rclone lsf -R --webdav-url %s/ --webdav-bearer-token-command \"cat %s\" :webdav:   # WebDAV\n",
+					base+cfg.Streamer.DAV.Prefix, tokenFile)
+			}
 		}
 		fmt.Fprintf(stdout, "  curl -s %s\n\n", u("/-/readyz"))
 	})

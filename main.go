@@ -14,11 +14,13 @@ import (
 	"time"
 
 	"github.com/VictoriaMetrics/metrics"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/alilink/alilink/aliclient"
 	"github.com/alilink/alilink/aliclient/redisstate"
 	"github.com/alilink/alilink/resolver"
 	"github.com/alilink/alilink/streamer"
+	"github.com/alilink/alilink/streamer/davlocks"
 )
 
 const usage = `usage: alilink [command]
@@ -92,7 +94,9 @@ type app struct {
 	cfg   Config
 	drive aliclient.Drive
 	log   *slog.Logger
-	obs   *observer
+	// logOut is where log writes; the access log writes there too.
+	logOut io.Writer
+	obs    *observer
 	// shared is the replicas' state in Redis (nil without ALILINK_REDIS_URL).
 	shared *redisstate.State
 }
@@ -103,7 +107,11 @@ func openApp(stderr io.Writer) (*app, error) {
 	if err != nil {
 		return nil, err
 	}
-	return newApp(cfg, newLogger(cfg, stderr))
+	a, err := newApp(cfg, newLogger(cfg, stderr))
+	if a != nil {
+		a.logOut = stderr
+	}
+	return a, err
 }
 
 // newApp builds the drive client for cfg, sharing its state through Redis
@@ -135,6 +143,9 @@ func newApp(cfg Config, log *slog.Logger) (*app, error) {
 }
 
 func (a *app) close() {
+	if c, ok := a.drive.(interface{ Close() }); ok { // the share driver's planned deletions
+		c.Close()
+	}
 	if a.shared != nil {
 		_ = a.shared.Close()
 	}
@@ -149,6 +160,17 @@ func (a *app) resolver() (*resolver.Resolver, error) {
 	return resolver.NewWith(a.cfg.Resolver, a.drive, deps)
 }
 
+// davRedis is the Redis client of WebDAV's shared locks.
+func davRedis(cfg Config) (*redis.Client, error) {
+	opt, err := redis.ParseURL(cfg.RedisURL)
+	if err != nil {
+		return nil, fmt.Errorf("ALILINK_REDIS_URL: %w", err)
+	}
+	opt.DialTimeout, opt.ReadTimeout, opt.WriteTimeout, opt.MaxRetries = 2*time.Second, time.Second, time.Second, 1
+	opt.PoolSize = 4
+	return redis.NewClient(opt), nil
+}
+
 // serve wires resolver and streamer in front of a drive and runs until ctx ends
 // (SIGINT or SIGTERM), then shuts down within the configured time. ready, if
 // set, is told the listening address.
@@ -159,7 +181,25 @@ func serve(ctx context.Context, a *app, ready func(addr string)) error {
 	if err != nil {
 		return err
 	}
-	srv, err := streamer.NewWith(cfg.Streamer, res, streamer.Deps{Log: log, Metrics: a.obs.set})
+	// The access log is slog's INFO line in slog's format, written by its own
+	// buffered writer; like slog's lines it is off below LOG_LEVEL=info. It
+	// closes (flushes) after the server and its streams stopped.
+	var alog *streamer.AccessLog
+	if cfg.Streamer.AccessLog && a.logOut != nil && log.Enabled(ctx, slog.LevelInfo) {
+		alog = streamer.NewAccessLog(a.logOut, cfg.LogFormat == "json", a.obs.set)
+		defer alog.Close()
+	}
+	sdeps := streamer.Deps{Log: log, Metrics: a.obs.set, AccessLog: alog, Loopback: isLoopback(cfg.Listen)}
+	if cfg.RedisURL != "" && cfg.Streamer.DAV.On() {
+		// WebDAV's locks are shared by the replicas (its own small pool).
+		rdb, err := davRedis(cfg)
+		if err != nil {
+			return err
+		}
+		defer rdb.Close()
+		sdeps.DAVLocks = davlocks.NewRedis(rdb, redisstate.Prefix(cfg.RedisPrefix, cfg.Client.Driver, cfg.Client.ShareID))
+	}
+	srv, err := streamer.NewWith(cfg.Streamer, res, sdeps)
 	if err != nil {
 		return err
 	}

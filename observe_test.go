@@ -175,14 +175,20 @@ func TestAccessLog(t *testing.T) {
 	get(t, base+"/bound.mkv?sign="+s.Sign("/bound.mkv", time.Time{}))
 	get(t, base+"/a%20b.mkv?sign=forged:0")
 	get(t, base+"/-/api/link?path=/a%20b.mkv", "Authorization", "Bearer "+admin)
-	time.Sleep(100 * time.Millisecond) // the proxied body logs when it ends
-
+	// The proxied body logs when it ends, and the access log writes its
+	// lines in batches at least once a second.
 	var lines []map[string]any
-	sc := bufio.NewScanner(strings.NewReader(logs.String()))
-	for sc.Scan() {
-		var m map[string]any
-		if json.Unmarshal(sc.Bytes(), &m) == nil && m["msg"] == "request" {
-			lines = append(lines, m)
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		lines = lines[:0]
+		sc := bufio.NewScanner(strings.NewReader(logs.String()))
+		for sc.Scan() {
+			var m map[string]any
+			if json.Unmarshal(sc.Bytes(), &m) == nil && m["msg"] == "request" {
+				lines = append(lines, m)
+			}
+		}
+		if len(lines) >= 4 || time.Now().After(deadline) {
+			break
 		}
 	}
 	if len(lines) != 4 {

@@ -30,6 +30,9 @@ type userResponse struct {
 	UserID         string `json:"user_id"`
 	DefaultDriveID string `json:"default_drive_id"`
 	UserName       string `json:"user_name"`
+	// The account's two drives (spec §16); the default is the backup drive.
+	BackupDriveID   string `json:"backup_drive_id"`
+	ResourceDriveID string `json:"resource_drive_id"`
 }
 
 // createSessionRequest is the body of /users/v1/users/device/create_session (spec §2.3).

@@ -26,6 +26,13 @@ type Config struct {
 	// ShareID and SharePwd name the share link (driver share).
 	ShareID  string `env:"SHARE_ID"`
 	SharePwd string `env:"SHARE_PWD"`
+	// The share driver plays a file by copying it into the user's own drive
+	// (spec §15): into ShareTempFolderID, or else a folder named
+	// ShareTempFolderName it creates in the root of the user's resource drive
+	// (the default drive when the account names none). Each copy is deleted
+	// for good ShareDeleteAfter after the link handed out for it expires.
+	ShareTempFolderID string        `env:"SHARE_TEMP_FOLDER_ID"`
+	ShareDeleteAfter  time.Duration `env:"SHARE_DELETE_AFTER" envDefault:"1m"`
 	// RapidUpload tries the drive's "second pass" (the content is already
 	// there: create the file without sending it, spec §7); InternalUpload
 	// sends parts to the internal endpoint (inside Aliyun's Beijing network;
@@ -70,6 +77,9 @@ func (c *Config) Validate() error {
 	case "share":
 		if c.ShareID == "" {
 			return fmt.Errorf("ALILINK_SHARE_ID: the share driver needs the share link's id")
+		}
+		if c.ShareDeleteAfter < 0 {
+			return fmt.Errorf("ALILINK_SHARE_DELETE_AFTER: negative")
 		}
 	default:
 		return fmt.Errorf("ALILINK_DRIVER: %q is not one of drive, open, share", c.Driver)

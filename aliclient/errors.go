@@ -234,3 +234,8 @@ func isTokenRune(r rune) bool {
 func errorf(kind error, format string, args ...any) error {
 	return fmt.Errorf("%s: %w", fmt.Sprintf(format, args...), kind)
 }
+
+// ErrDriveFull: the user's drive has no room (QuotaExhausted.Drive,
+// ExceedCapacityForbidden, spec §14.8); the share driver copies every file it
+// plays into it (spec §15.2).
+var ErrDriveFull = errors.New("the drive is full")

@@ -8,29 +8,50 @@ import (
 	"time"
 
 	"golang.org/x/sync/singleflight"
+
+	"github.com/alilink/alilink/internal/wait"
 )
 
-// Share link endpoints (spec §6).
+// Share link endpoints (spec §6). The share download endpoint
+// (get_share_link_download_url) is offline (spec §13.7) and no longer
+// called: files are played from copies (sharecopy.go).
 var (
 	epShareToken = endpoint{name: "share/token", path: "/v2/share_link/get_share_token", class: classOther, web: true}
 	epShareList  = endpoint{name: "share/list", path: "/adrive/v3/file/list", class: classList, web: true, share: true}
-	epShareLink  = endpoint{name: "share/download_url", path: "/v2/file/get_share_link_download_url", class: classLink,
-		auth: authLegacy, web: true, share: true}
 )
 
-// maxShareExpireSec is the service's cap on share download links (spec §6).
-const maxShareExpireSec = 600
+// paramFlowRetries bounds the retries of a share listing the service
+// refuses with ParamFlowException (power721 retries ten times, spec §13.5);
+// the call loop already retries it when it comes as a 429.
+const paramFlowRetries = 3
 
 var _ Drive = (*ShareClient)(nil)
 
-// ShareClient is the `share` driver: someone's share link, read with a share
-// token, its files downloaded with the user's own access token as well
-// (spec §6). ALILINK_ROOT_FOLDER_ID "root" is the shared folder.
+// ShareClient is the `share` driver: someone's share link, listed with a
+// share token, its files played by copying them into the user's own drive
+// and linking the copy (spec §6, §15). ALILINK_ROOT_FOLDER_ID "root" is the
+// shared folder.
 type ShareClient struct {
 	*core
+	// own is the user's own drive (the legacy API, with the device
+	// session): the temp folder, the copies' links and their deletion.
+	own *Client
 
-	driveMu sync.Mutex
-	driveID string // the sharer's drive, learnt from a listing
+	targetMu sync.Mutex
+	tgt      shareTarget // zero until found
+
+	// copyFlight makes one copy per file however many ask at once.
+	copyFlight singleflight.Group
+
+	pendMu  sync.Mutex
+	pending map[string]*time.Timer // copy id → its deletion
+	closed  bool
+
+	// sweepOnce starts the sweep of the temp folder on the first healthy
+	// Health (serve's warm-up at start); stop ends it early (Close).
+	sweepOnce sync.Once
+	stopCtx   context.Context
+	stop      context.CancelFunc
 }
 
 // NewShare builds the share driver.
@@ -39,57 +60,61 @@ func NewShare(cfg Config, deps Deps) (*ShareClient, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &ShareClient{core: c}
+	own := &Client{core: c}
+	c.dev = &device{}
+	c.createSession = own.createSession
 	c.tokens = newTokens(c, store, rt, c.refreshLegacy)
 	c.share = &shareTokens{c: c, id: cfg.ShareID, pwd: cfg.SharePwd}
+	s := &ShareClient{core: c, own: own, pending: make(map[string]*time.Timer)}
+	s.stopCtx, s.stop = context.WithCancel(context.Background())
 	return s, nil
 }
 
-// Health implements Drive: the user's token and the share token.
-func (s *ShareClient) Health(ctx context.Context) Health { return s.health(ctx) }
+// Health implements Drive: the user's token and the share token. The first
+// healthy answer (alilink checks at start) starts the sweep of the temp
+// folder in the background.
+func (s *ShareClient) Health(ctx context.Context) Health {
+	h := s.health(ctx)
+	if h.Ready {
+		s.sweepOnce.Do(func() { go s.sweepAtStart() })
+	}
+	return h
+}
 
-// List implements Drive.
+func (s *ShareClient) sweepAtStart() {
+	ctx, cancel := context.WithTimeout(s.stopCtx, 4*s.cfg.Timeout)
+	defer cancel()
+	if err := s.Sweep(ctx); err != nil && s.stopCtx.Err() == nil {
+		s.log.Warn("share temp folder: the sweep at start failed; leftovers stay until the next start", "err", err)
+	}
+}
+
+// List implements Drive. A share listing refused with AccessTokenInvalid
+// (it carries no access token: the share token is meant) renews the share
+// token and starts again, as AList does (spec §13.5).
 func (s *ShareClient) List(ctx context.Context, folderID string) ([]File, error) {
+	items, err := s.list(ctx, folderID)
+	if errors.Is(err, ErrUnauthorized) {
+		s.share.invalidate(s.share.current())
+		items, err = s.list(ctx, folderID)
+	}
+	return items, err
+}
+
+func (s *ShareClient) list(ctx context.Context, folderID string) ([]File, error) {
 	req := shareListRequest{ShareID: s.cfg.ShareID, ParentFileID: folderID, Limit: openPageSize, OrderBy: "name", OrderDirection: "ASC"}
 	return s.listPages(ctx, folderID, func(marker string) (listResponse, error) {
 		req.Marker = marker
 		var resp listResponse
-		if err := s.call(ctx, &epShareList, &req, &resp); err != nil {
+		for n := 0; ; n++ {
+			err := s.call(ctx, &epShareList, &req, &resp)
+			var ae *APIError
+			if err != nil && n < paramFlowRetries && errors.As(err, &ae) && ae.Code == "ParamFlowException" && wait.Sleep(ctx, backoff(n)) {
+				continue
+			}
 			return resp, err
 		}
-		if len(resp.Items) > 0 {
-			s.setDrive(resp.Items[0].DriveID)
-		}
-		return resp, nil
 	})
-}
-
-func (s *ShareClient) setDrive(id string) {
-	s.driveMu.Lock()
-	if s.driveID == "" {
-		s.driveID = id
-	}
-	s.driveMu.Unlock()
-}
-
-// drive returns the sharer's drive id, listing the share's root to learn it
-// if no listing has yet (AList remembers it the same way).
-func (s *ShareClient) drive(ctx context.Context) (string, error) {
-	s.driveMu.Lock()
-	id := s.driveID
-	s.driveMu.Unlock()
-	if id != "" {
-		return id, nil
-	}
-	if _, err := s.List(ctx, "root"); err != nil {
-		return "", err
-	}
-	s.driveMu.Lock()
-	defer s.driveMu.Unlock()
-	if s.driveID == "" {
-		return "", errorf(ErrNotFound, "the share is empty")
-	}
-	return s.driveID, nil
 }
 
 // Get implements Drive; a share has no lookup by id that AList relies on.
@@ -102,26 +127,30 @@ func (s *ShareClient) GetByPath(context.Context, string) (File, error) {
 	return File{}, fmt.Errorf("share driver: get by path: %w", errors.ErrUnsupported)
 }
 
-// Link implements Drive: a download link that lives at most 600 s.
+// Link implements Drive: the file is copied into the user's temp folder and
+// the copy linked (spec §15); the copy is deleted ALILINK_SHARE_DELETE_AFTER
+// after the link expires. Concurrent calls for one file make one copy; the
+// resolver's link cache (and its Redis lock across replicas) keeps it to
+// one per link lifetime.
 func (s *ShareClient) Link(ctx context.Context, fileID string) (Link, error) {
-	d, err := s.drive(ctx)
-	if err != nil {
-		return Link{}, err
+	deadline := time.Now().Add(4 * s.cfg.Timeout)
+	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
+		deadline = d
 	}
-	req := shareLinkRequest{DriveID: d, FileID: fileID, ShareID: s.cfg.ShareID, ExpireSec: min(s.cfg.LinkExpireSec, maxShareExpireSec)}
-	var resp shareLinkResponse
-	if err := s.call(ctx, &epShareLink, req, &resp); err != nil {
-		return Link{}, fmt.Errorf("link %s: %w", fileID, err)
+	ch := s.copyFlight.DoChan(fileID, func() (any, error) {
+		fctx, cancel := context.WithDeadline(context.Background(), deadline)
+		defer cancel()
+		return s.play(fctx, fileID)
+	})
+	select {
+	case r := <-ch:
+		if r.Err != nil {
+			return Link{}, r.Err
+		}
+		return r.Val.(Link), nil
+	case <-ctx.Done():
+		return Link{}, ctx.Err()
 	}
-	raw := resp.DownloadURL
-	if raw == "" {
-		raw = resp.URL
-	}
-	l, err := newLink(raw, "", 0, "", s.now())
-	if err != nil {
-		return Link{}, fmt.Errorf("link %s: %w", fileID, err)
-	}
-	return l, nil
 }
 
 // shareTokens keeps the share token: fetched without the user's token,
@@ -178,6 +207,13 @@ func (t *shareTokens) fetch() (string, error) {
 	t.mu.Unlock()
 	t.c.log.Info("share token renewed", "expires_in", life.String())
 	return resp.ShareToken, nil
+}
+
+// current is the share token in use ("" if none).
+func (t *shareTokens) current() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.token
 }
 
 // invalidate drops a share token the drive refused, unless already replaced.

@@ -6,13 +6,17 @@
 # Both servers run on cpu1, wrk on cpu0 (the method of ../shared/bench/README.md). alilink runs
 # `alilink demo` (the fake drive in-process; after the first request every answer is a cache hit).
 # Repeats (REPEATS, default 3) interleave the two targets; the medians and their ratio are printed.
-# Knobs: DURATION [10s], CONNS [16], SHARED [../shared], PORT_BASE [18400].
+# Knobs: DURATION [10s], CONNS [16], SHARED [../shared], PORT_BASE [18400],
+# LOG [off]: on = both servers write their access log to a file, as users run them: nginx its default
+# combined log (ACCESS_LOG=on of nginx-peer.sh, one write per request) to $PREFIX/peer/access.log,
+# alilink its default access log (ALILINK_ACCESS_LOG=true, text) with stderr to $PREFIX/alilink.log.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SHARED=${SHARED:-../shared}
 DURATION=${DURATION:-10s}
 CONNS=${CONNS:-16}
 REPEATS=${REPEATS:-3}
+LOG=${LOG:-off}
 base=${PORT_BASE:-18400}
 origin=$base proxy=$((base + 1)) redirect=$((base + 2)) ali=$((base + 3))
 export PREFIX=${PREFIX:-$(mktemp -d /tmp/alilink-bench-XXXX)}
@@ -24,8 +28,13 @@ cleanup() {
   [[ -n ${alipid:-} ]] && kill "$alipid" 2>/dev/null || true
 }
 trap cleanup EXIT
-CPUS=1 "$SHARED/bench/nginx-peer.sh" start "$origin" "$proxy" "$redirect" >/dev/null
-ALILINK_LOG_LEVEL=warn ALILINK_ACCESS_LOG=false taskset -c 1 "$PREFIX/alilink" demo --listen "127.0.0.1:$ali" >"$PREFIX/demo.out" 2>&1 &
+case $LOG in
+off) ali_env=(ALILINK_LOG_LEVEL=warn ALILINK_ACCESS_LOG=false) ;;
+on) ali_env=(ALILINK_LOG_LEVEL=info ALILINK_ACCESS_LOG=true ALILINK_LOG_FORMAT=text) ;;
+*) echo "LOG must be on or off" >&2; exit 2 ;;
+esac
+ACCESS_LOG=$LOG CPUS=1 "$SHARED/bench/nginx-peer.sh" start "$origin" "$proxy" "$redirect" >/dev/null
+env "${ali_env[@]}" taskset -c 1 "$PREFIX/alilink" demo --listen "127.0.0.1:$ali" >"$PREFIX/demo.out" 2>"$PREFIX/alilink.log" &
 alipid=$!
 for _ in $(seq 100); do curl -sf "http://127.0.0.1:$ali/-/readyz" >/dev/null && break; sleep 0.1; done
 for port in "$redirect" "$ali"; do
@@ -44,3 +53,9 @@ done
 n=$(printf '%s\n' "${nginx_runs[@]}" | median)
 a=$(printf '%s\n' "${ali_runs[@]}" | median)
 echo "median: nginx $n req/s, alilink $a req/s, alilink/nginx = $(awk -v a="$a" -v n="$n" 'BEGIN {printf "%.2f", a / n}')"
+if [[ $LOG == on ]]; then
+  sleep 1.5 # alilink writes its lines at least once a second
+  nl=$(wc -l <"$PREFIX/peer/access.log") al=$(grep -c 'msg=request' "$PREFIX/alilink.log" || true)
+  dropped=$(curl -s "http://127.0.0.1:$ali/-/metrics" | awk '/^alilink_access_log_dropped_total / {print $2}')
+  echo "access lines written: nginx $nl, alilink $al (alilink dropped ${dropped:-0})"
+fi

@@ -3,6 +3,9 @@ package bench
 import (
 	"context"
 	"net"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -21,6 +24,13 @@ const hotPath = "/Movies/Big Buck Bunny (2008).mkv"
 // one file, its path and link cached by a first resolution.
 func newServer(b testing.TB, mode, path string, content []byte) *streamer.Server {
 	b.Helper()
+	return newServerLog(b, mode, path, content, nil)
+}
+
+// newServerLog is newServer with its access log on, written by alog (nil:
+// off, as nginx's peers run with access_log off).
+func newServerLog(b testing.TB, mode, path string, content []byte, alog *streamer.AccessLog) *streamer.Server {
+	b.Helper()
 	fake, c := aliclienttest.Start(b, alifake.Options{}, nil)
 	fake.AddFile(path, content)
 	res, err := resolver.New(resolver.Config{
@@ -35,8 +45,8 @@ func newServer(b testing.TB, mode, path string, content []byte) *streamer.Server
 	}
 	cfg := streamer.DefaultConfig()
 	cfg.Mode = mode
-	cfg.AccessLog = false // as nginx's peers run with access_log off
-	srv, err := streamer.New(cfg, res, nil)
+	cfg.AccessLog = alog != nil
+	srv, err := streamer.NewWith(cfg, res, streamer.Deps{AccessLog: alog})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -61,23 +71,81 @@ func serveInMemory(b testing.TB, srv *streamer.Server, stream bool) *fasthttp.Ho
 // BenchmarkRedirectHandler is the handler alone on a cache hit: what alilink
 // itself allocates per request (the goal is at most 2).
 func BenchmarkRedirectHandler(b *testing.B) {
-	srv := newServer(b, streamer.ModeRedirect, hotPath, []byte("film"))
+	benchRedirectHandler(b, newServer(b, streamer.ModeRedirect, hotPath, []byte("film")))
+}
+
+// BenchmarkRedirectHandlerAccessLog is the same with the access log on,
+// writing text lines to a file: the goal is the allocations of the log off.
+func BenchmarkRedirectHandlerAccessLog(b *testing.B) {
+	benchRedirectHandler(b, newServerLog(b, streamer.ModeRedirect, hotPath, []byte("film"), fileAccessLog(b)))
+}
+
+func benchRedirectHandler(b *testing.B, srv *streamer.Server) {
+	handle := redirectHandler(b, srv)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		handle()
+	}
+}
+
+// redirectHandler warms srv's caches for hotPath and returns one 302 request
+// through its handler.
+func redirectHandler(tb testing.TB, srv *streamer.Server) func() {
 	var req fasthttp.Request
 	req.SetRequestURI(resolver.EscapePath(hotPath))
 	var ctx fasthttp.RequestCtx
 	ctx.Init(&req, nil, nil)
 	srv.Handle(&ctx) // warm the caches
 	if ctx.Response.StatusCode() != fasthttp.StatusFound {
-		b.Fatalf("unexpected status %d", ctx.Response.StatusCode())
+		tb.Fatalf("unexpected status %d", ctx.Response.StatusCode())
 	}
-	b.ReportAllocs()
-	b.ResetTimer()
-	for b.Loop() {
+	return func() {
 		ctx.Response.Reset()
 		srv.Handle(&ctx)
+		if ctx.Response.StatusCode() != fasthttp.StatusFound {
+			tb.Fatalf("unexpected status %d", ctx.Response.StatusCode())
+		}
 	}
-	if ctx.Response.StatusCode() != fasthttp.StatusFound {
-		b.Fatalf("unexpected status %d", ctx.Response.StatusCode())
+}
+
+// fileAccessLog is an access log writing text lines to a file, as a user
+// running alilink with its log on writes to a file or a pipe.
+func fileAccessLog(tb testing.TB) *streamer.AccessLog {
+	f, err := os.Create(filepath.Join(tb.TempDir(), "access.log"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	l := streamer.NewAccessLog(f, false, nil)
+	tb.Cleanup(func() { l.Close(); _ = f.Close() })
+	return l
+}
+
+// TestRedirectAllocsLogOnEqualsOff: the access log costs a 302 on a cache
+// hit no allocation (issue #16), and its lines reach the file.
+func TestRedirectAllocsLogOnEqualsOff(t *testing.T) {
+	off := testing.AllocsPerRun(2000, redirectHandler(t, newServer(t, streamer.ModeRedirect, hotPath, []byte("film"))))
+	dir := t.TempDir()
+	f, err := os.Create(filepath.Join(dir, "access.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	alog := streamer.NewAccessLog(f, false, nil)
+	on := testing.AllocsPerRun(2000, redirectHandler(t, newServerLog(t, streamer.ModeRedirect, hotPath, []byte("film"), alog)))
+	alog.Close()
+	if on != off {
+		t.Fatalf("a 302 allocates %v times with the access log on, %v with it off", on, off)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "access.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A slow disk (or the race detector) may make the log drop lines rather
+	// than hold requests up; each is then counted.
+	n := strings.Count(string(b), ` msg=request method=GET path="/Movies/Big Buck Bunny (2008).mkv" status=302 action=redirect bytes=0 duration=`)
+	if n == 0 || uint64(n)+alog.Dropped() < 2000 {
+		t.Fatalf("%d access lines in the file and %d dropped; want 2000 or more in all", n, alog.Dropped())
 	}
 }
 

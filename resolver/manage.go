@@ -162,7 +162,10 @@ func (r *Resolver) forgetTree(ctx context.Context, p string, links bool) {
 	r.lists.Remove(dir)
 	r.lists.Remove(p)
 	r.paths.Remove(p)
-	r.neg.Remove(p)
+	// The negative cache is keyed by a hash of the path, so the entries
+	// below p cannot be found by prefix: a write forgets every missing path
+	// (writes are rare; a miss is one listing page again).
+	r.neg.Purge()
 	below := p + "/"
 	if p == "/" {
 		below = "/"
@@ -178,11 +181,6 @@ func (r *Resolver) forgetTree(ctx context.Context, p string, links bool) {
 	for _, k := range r.lists.Keys() {
 		if strings.HasPrefix(k, below) {
 			r.lists.Remove(k)
-		}
-	}
-	for _, k := range r.neg.Keys() {
-		if strings.HasPrefix(k, below) {
-			r.neg.Remove(k)
 		}
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"log/slog"
 	"time"
 
@@ -30,7 +31,9 @@ var (
 	ErrIsFolder    = aliclient.ErrIsFolder
 	ErrTokenDead   = aliclient.ErrTokenDead
 	ErrRateLimited = aliclient.ErrRateLimited
-	// ErrLinkTooShort: the drive handed out a link that lives less than the margin.
+	// ErrDriveFull: the user's drive has no room for the share driver's copy.
+	ErrDriveFull = aliclient.ErrDriveFull
+	// ErrLinkTooShort: the drive handed out a link that has expired already.
 	ErrLinkTooShort = errors.New("download link expires within the safety margin")
 )
 
@@ -149,8 +152,12 @@ type Resolver struct {
 
 	paths *lru.Cache[string, pathEntry]
 	lists *lru.Cache[string, listEntry]
-	neg   *lru.Cache[string, time.Time]
-	links *lru.Cache[string, Link]
+	// neg holds missing paths by a seeded 64-bit hash, so that an entry costs
+	// the same few dozen bytes however long the path (20,000 missing 4 KiB
+	// paths would hold 110 MiB as strings).
+	neg     *lru.Cache[uint64, time.Time]
+	negSeed maphash.Seed
+	links   *lru.Cache[string, cachedLink]
 
 	listFlight singleflight.Group
 	linkFlight singleflight.Group
@@ -175,7 +182,8 @@ func NewWith(cfg Config, drive Drive, deps Deps) (*Resolver, error) {
 	if deps.Observer == nil {
 		deps.Observer = nopObserver{}
 	}
-	r := &Resolver{cfg: cfg, drive: drive, log: deps.Log, now: deps.Now, obs: deps.Observer, replicas: deps.Shared}
+	r := &Resolver{cfg: cfg, drive: drive, log: deps.Log, now: deps.Now, obs: deps.Observer, replicas: deps.Shared,
+		negSeed: maphash.MakeSeed()}
 	var err error
 	if r.paths, err = lru.New[string, pathEntry](cfg.PathCacheSize); err != nil {
 		return nil, err
@@ -183,10 +191,10 @@ func NewWith(cfg Config, drive Drive, deps Deps) (*Resolver, error) {
 	if r.lists, err = lru.New[string, listEntry](cfg.ListCacheSize); err != nil {
 		return nil, err
 	}
-	if r.neg, err = lru.New[string, time.Time](cfg.PathCacheSize); err != nil {
+	if r.neg, err = lru.New[uint64, time.Time](cfg.PathCacheSize); err != nil {
 		return nil, err
 	}
-	if r.links, err = lru.New[string, Link](cfg.LinkCacheSize); err != nil {
+	if r.links, err = lru.New[string, cachedLink](cfg.LinkCacheSize); err != nil {
 		return nil, err
 	}
 	return r, nil
@@ -228,7 +236,7 @@ func (r *Resolver) stat(ctx context.Context, p string, now time.Time) (Item, err
 		return e.item, nil
 	}
 	r.obs.Cache("path", false)
-	if exp, ok := r.neg.Get(p); ok && now.Before(exp) {
+	if exp, ok := r.neg.Get(r.negKey(p)); ok && now.Before(exp) {
 		return Item{}, fmt.Errorf("%w: %s", ErrNotFound, p)
 	}
 	dir, name := splitPath(p)
@@ -249,7 +257,7 @@ func (r *Resolver) stat(ctx context.Context, p string, now time.Time) (Item, err
 		}
 	}
 	if r.cfg.NegativeTTL > 0 {
-		r.neg.Add(p, r.now().Add(r.cfg.NegativeTTL))
+		r.neg.Add(r.negKey(p), r.now().Add(r.cfg.NegativeTTL))
 	}
 	return Item{}, fmt.Errorf("%w: %s", ErrNotFound, p)
 }
@@ -311,9 +319,9 @@ func (r *Resolver) link(ctx context.Context, it Item, now time.Time) (Link, erro
 	if it.Folder {
 		return Link{}, fmt.Errorf("link %s: %w", it.Name, ErrIsFolder)
 	}
-	if l, ok := r.links.Get(it.ID); ok && r.freshAt(l, now) {
+	if c, ok := r.links.Get(it.ID); ok && c.freshAt(now) {
 		r.obs.Cache("link", true)
-		return l, nil
+		return c.Link, nil
 	}
 	r.obs.Cache("link", false)
 	return r.fetchLink(ctx, it.ID)
@@ -325,8 +333,8 @@ func (r *Resolver) link(ctx context.Context, it Item, now time.Time) (Link, erro
 func (r *Resolver) fetchLink(ctx context.Context, id string) (Link, error) {
 	v, err := r.shared(ctx, &r.linkFlight, id, func(ctx context.Context) (any, error) {
 		// Another caller may have filled the cache while this one waited.
-		if l, ok := r.links.Get(id); ok && r.freshAt(l, r.now()) {
-			return l, nil
+		if c, ok := r.links.Get(id); ok && c.freshAt(r.now()) {
+			return c.Link, nil
 		}
 		if r.replicas != nil {
 			if l, handled, err := r.sharedLink(ctx, id); handled {
@@ -349,12 +357,17 @@ func (r *Resolver) driveLink(ctx context.Context, id string) (Link, error) {
 	if err != nil {
 		return Link{}, err
 	}
-	if !r.freshAt(l, r.now()) {
-		r.log.Error("the drive's download link lives less than ALILINK_LINK_MARGIN; lower the margin",
-			"left", l.Expires.Sub(r.now()).Round(time.Second).String(), "margin", r.cfg.LinkMargin.String())
+	c := r.cached(l, r.now())
+	if !c.freshAt(r.now()) {
+		r.log.Error("the drive's download link has expired already; is the clock right?",
+			"left", l.Expires.Sub(r.now()).Round(time.Second).String())
 		return Link{}, fmt.Errorf("link %s: %w", id, ErrLinkTooShort)
 	}
-	r.links.Add(id, l)
+	if c.margin < r.cfg.LinkMargin {
+		r.log.Debug("the drive's link lives less than twice ALILINK_LINK_MARGIN; using half its life as the margin",
+			"left", l.Expires.Sub(r.now()).Round(time.Second).String(), "margin", c.margin.String())
+	}
+	r.links.Add(id, c)
 	return l, nil
 }
 
@@ -367,8 +380,8 @@ func (r *Resolver) sharedLink(ctx context.Context, id string) (l Link, handled b
 	for {
 		if l, ok, err := r.replicas.GetLink(ctx, id); err != nil {
 			return Link{}, false, nil
-		} else if ok && r.freshAt(l, r.now()) {
-			r.links.Add(id, l)
+		} else if c := r.cached(l, r.now()); ok && c.freshAt(r.now()) {
+			r.links.Add(id, c)
 			return l, true, nil
 		}
 		release, got, err := r.replicas.LockLink(ctx, id, r.cfg.ResolveTimeout)
@@ -377,15 +390,17 @@ func (r *Resolver) sharedLink(ctx context.Context, id string) (l Link, handled b
 		}
 		if got {
 			defer release()
-			if l, ok, err := r.replicas.GetLink(ctx, id); err == nil && ok && r.freshAt(l, r.now()) {
-				r.links.Add(id, l)
-				return l, true, nil
+			if l, ok, err := r.replicas.GetLink(ctx, id); err == nil && ok {
+				if c := r.cached(l, r.now()); c.freshAt(r.now()) {
+					r.links.Add(id, c)
+					return l, true, nil
+				}
 			}
 			l, err := r.driveLink(ctx, id)
 			if err != nil {
 				return Link{}, true, err
 			}
-			if ttl := l.Expires.Sub(r.now()) - r.cfg.LinkMargin; ttl > 0 {
+			if ttl := l.Expires.Sub(r.now()) - r.cached(l, r.now()).margin; ttl > 0 {
 				_ = r.replicas.PutLink(ctx, id, l, ttl)
 			}
 			return l, true, nil
@@ -403,13 +418,32 @@ func (r *Resolver) sharedLink(ctx context.Context, id string) (l Link, handled b
 // DropLink forgets a cached link that turned out dead (expired early, 403)
 // so the next Link asks the drive again. A newer link is kept.
 func (r *Resolver) DropLink(fileID, url string) {
-	if l, ok := r.links.Peek(fileID); ok && l.URL == url {
+	if c, ok := r.links.Peek(fileID); ok && c.URL == url {
 		r.links.Remove(fileID)
 	}
 }
 
-func (r *Resolver) freshAt(l Link, now time.Time) bool {
-	return now.Add(r.cfg.LinkMargin).Before(l.Expires)
+// negKey is p's key in the negative cache. The seed is random per process,
+// so nobody can craft a path that collides with another.
+func (r *Resolver) negKey(p string) uint64 { return maphash.String(r.negSeed, p) }
+
+// cachedLink is a link with the margin it is handed out with.
+type cachedLink struct {
+	Link
+	margin time.Duration
+}
+
+// cached gives l, got at now, its margin: ALILINK_LINK_MARGIN, or half the
+// link's life when it lives less than twice the margin (a drive or share
+// that hands out short links), so that a fresh link is always served.
+// (A link another replica stored is judged by the life it has left; the
+// shared cache already dropped it at its own margin.)
+func (r *Resolver) cached(l Link, now time.Time) cachedLink {
+	return cachedLink{Link: l, margin: min(r.cfg.LinkMargin, l.Expires.Sub(now)/2)}
+}
+
+func (c cachedLink) freshAt(now time.Time) bool {
+	return now.Add(c.margin).Before(c.Expires)
 }
 
 // shared runs fn once for all concurrent callers of key. fn runs detached from

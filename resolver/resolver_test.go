@@ -3,6 +3,9 @@ package resolver_test
 import (
 	"context"
 	"errors"
+	"runtime"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -207,17 +210,38 @@ func linkMargin(t *testing.T, driver string) {
 	}
 }
 
-func TestLinkTooShortForMargin(t *testing.T) {
-	cfg := testConfig()
-	cfg.LinkMargin = 2 * time.Minute
-	fake, r := start(t, alifake.Options{LinkTTL: time.Minute}, cfg)
-	fake.AddFile("/f.mkv", []byte("f"))
-	it, err := r.Stat(context.Background(), "/f.mkv")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := r.Link(context.Background(), it); !errors.Is(err, resolver.ErrLinkTooShort) {
-		t.Fatalf("unexpected error; got %v; want ErrLinkTooShort", err)
+// TestShortLinksAreServed: a link the drive issues with less life than the
+// margin is served, with half its life as the margin: reused for the first
+// half, fetched anew after.
+func TestShortLinksAreServed(t *testing.T) {
+	for _, driver := range aliclienttest.Drivers {
+		t.Run(driver, func(t *testing.T) {
+			clock := aliclienttest.NewClock()
+			cfg := testConfig() // a 60 s margin
+			fake, r := startDriver(t, driver, alifake.Options{Now: clock.Now, LinkTTL: 3 * time.Second}, cfg)
+			fake.AddFile("/f.mkv", []byte("f"))
+			ctx := context.Background()
+			it, err := r.Stat(ctx, "/f.mkv")
+			if err != nil {
+				t.Fatal(err)
+			}
+			l1, err := r.Link(ctx, it)
+			if err != nil {
+				t.Fatalf("a 3-second link under a 60-second margin: %v", err)
+			}
+			clock.Advance(time.Second) // within the first half: the same link
+			if l, err := r.Link(ctx, it); err != nil || l.URL != l1.URL {
+				t.Fatalf("the link was not reused within half its life: %v", err)
+			}
+			clock.Advance(time.Second) // past half its life: a fresh one
+			l2, err := r.Link(ctx, it)
+			if err != nil || !l2.Expires.After(l1.Expires) {
+				t.Fatalf("no fresh link past half the old one's life: %v", err)
+			}
+			if got := fake.Calls(aliclienttest.EndpointsOf(driver).Link); got != 2 {
+				t.Fatalf("%d link calls, want 2", got)
+			}
+		})
 	}
 }
 
@@ -259,5 +283,38 @@ func listFolder(t *testing.T, driver string) {
 	_, items, err := r.List(context.Background(), "/big")
 	if err != nil || len(items) != 100 {
 		t.Fatalf("unexpected listing; got %d items, %v; want 100", len(items), err)
+	}
+}
+
+// TestNegativeCacheBoundedInBytes: 20,000 missing 4 KiB paths (the cache's
+// full entry count) do not hold their 80 MiB of path text.
+func TestNegativeCacheBoundedInBytes(t *testing.T) {
+	cfg := testConfig()
+	cfg.PathCacheSize = 20000
+	_, r := start(t, alifake.Options{}, cfg)
+	ctx := context.Background()
+	warm(t, r)
+	heap := func() uint64 {
+		runtime.GC()
+		var m runtime.MemStats
+		runtime.ReadMemStats(&m)
+		return m.HeapAlloc
+	}
+	before := heap()
+	long := strings.Repeat("x", 4000)
+	for i := range 20000 {
+		if _, err := r.Stat(ctx, "/"+long+strconv.Itoa(i)); !errors.Is(err, resolver.ErrNotFound) {
+			t.Fatalf("a missing path: %v", err)
+		}
+	}
+	grew := int64(heap()) - int64(before)
+	// The entries are cached: a second look asks the drive nothing.
+	if _, err := r.Stat(ctx, "/"+long+"7"); !errors.Is(err, resolver.ErrNotFound) {
+		t.Fatal(err)
+	}
+	runtime.KeepAlive(r)
+	t.Logf("20,000 missing 4 KiB paths hold %d KiB", grew>>10)
+	if grew > 8<<20 {
+		t.Fatalf("20,000 missing 4 KiB paths hold %d MiB", grew>>20)
 	}
 }

@@ -92,7 +92,7 @@ func (r *Resolver) ensureFolder(ctx context.Context, up aliclient.Uploader, dir 
 func (r *Resolver) forget(ctx context.Context, dir, p, fileID string) {
 	r.lists.Remove(dir)
 	r.paths.Remove(p)
-	r.neg.Remove(p)
+	r.neg.Remove(r.negKey(p))
 	if fileID != "" {
 		r.links.Remove(fileID)
 		if r.replicas != nil {

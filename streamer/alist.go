@@ -30,10 +30,6 @@ type AListConfig struct {
 	// AList with its guest user enabled. Without a sign secret everything is
 	// public anyway and guests are always let in.
 	Guest bool `env:"ALIST_GUEST" envDefault:"false"`
-	// Htpasswd holds the users /api/auth/login accepts: WebDAV's file.
-	Htpasswd string `env:"DAV_HTPASSWD"`
-	// ReadOnlyUsers may log in and read but not write (comma-separated).
-	ReadOnlyUsers string `env:"DAV_READONLY_USERS"`
 	// TokenTTL is how long a login token lives (AList: 48h; 0 in a Config
 	// built in code: the default).
 	TokenTTL time.Duration `env:"ALIST_TOKEN_TTL" envDefault:"48h"`
@@ -81,6 +77,7 @@ type alistAPI struct {
 	cfg   AListConfig
 	users *htpasswd.File
 	ro    map[string]bool
+	allRO bool // ALILINK_DAV_READONLY: no user writes
 	// key signs login tokens: derived from the sign secret and the admin
 	// token, so that tokens survive restarts and hold on every replica; random
 	// when neither is set.
@@ -107,7 +104,9 @@ const (
 	alistLoginWindow = 5 * time.Minute
 )
 
-func newAListAPI(cfg AListConfig, signSecret, adminToken string) (*alistAPI, error) {
+// newAListAPI builds the door. Its users are WebDAV's: ALILINK_DAV_HTPASSWD,
+// ALILINK_DAV_READONLY_USERS (and ALILINK_DAV_READONLY makes them all so).
+func newAListAPI(cfg AListConfig, users DAVConfig, signSecret, adminToken string) (*alistAPI, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
@@ -127,14 +126,15 @@ func newAListAPI(cfg AListConfig, signSecret, adminToken string) (*alistAPI, err
 		}
 		a.verifier = sign.New(keys)
 	}
-	if cfg.Htpasswd != "" {
-		f, err := htpasswd.Load(cfg.Htpasswd)
+	if users.Htpasswd != "" {
+		f, err := htpasswd.Load(users.Htpasswd)
 		if err != nil {
 			return nil, fmt.Errorf("ALILINK_DAV_HTPASSWD: %w", err)
 		}
 		a.users = f
 	}
-	for _, u := range strings.Split(cfg.ReadOnlyUsers, ",") {
+	a.allRO = users.ReadOnly
+	for _, u := range strings.Split(users.ReadOnlyUsers, ",") {
 		if u = strings.TrimSpace(u); u != "" {
 			a.ro[u] = true
 		}
@@ -246,6 +246,10 @@ func (s *Server) serveAList(ctx *fasthttp.RequestCtx, raw []byte, start time.Tim
 
 // serveAListAPI routes /api/ (server/router.go of AList v3).
 func (s *Server) serveAListAPI(ctx *fasthttp.RequestCtx, endpoint string) {
+	if len(ctx.Request.Header.Peek(refusedHeader)) > 0 {
+		// A PUT refused from its headers: its body is still on the wire.
+		ctx.SetConnectionClose()
+	}
 	if endpoint == "/api/auth/login" {
 		s.alistLogin(ctx)
 		return
@@ -288,28 +292,37 @@ func (s *Server) serveAListAPI(ctx *fasthttp.RequestCtx, endpoint string) {
 // AList's middlewares.Auth does: the admin token, a login token, or nobody
 // (the guest). "Bearer " is accepted too. On refusal it has answered.
 func (s *Server) alistAuth(ctx *fasthttp.RequestCtx) (alistUser, bool) {
-	tok := strings.TrimSpace(string(ctx.Request.Header.Peek("Authorization")))
+	u, refused := s.alistUserOf(ctx.Request.Header.Peek("Authorization"))
+	if refused != "" {
+		alistErr(ctx, alistUnauth, refused)
+		return alistUser{}, false
+	}
+	return u, true
+}
+
+// alistUserOf is who an Authorization header's value is; refused is AList's
+// message when it is nobody allowed in.
+func (s *Server) alistUserOf(auth []byte) (u alistUser, refused string) {
+	tok := strings.TrimSpace(string(auth))
 	if t, ok := alistCutScheme(tok, "Bearer"); ok {
 		tok = t
 	}
 	if tok == "" {
 		if !s.alist.cfg.Guest && s.signer.Enabled() {
-			alistErr(ctx, alistUnauth, "Guest user is disabled, login please")
-			return alistUser{}, false
+			return alistUser{}, "Guest user is disabled, login please"
 		}
-		return alistUser{name: "guest", role: alistGuest, readOnly: true}, true
+		return alistUser{name: "guest", role: alistGuest, readOnly: true}, ""
 	}
 	if s.cfg.AdminToken != "" {
 		got := sha256.Sum256([]byte(tok))
 		if subtle.ConstantTimeCompare(got[:], s.admin[:]) == 1 {
-			return alistUser{name: "admin", role: alistAdmin}, true
+			return alistUser{name: "admin", role: alistAdmin}, ""
 		}
 	}
 	if name, ok := s.alist.verifyToken(tok, time.Now()); ok {
-		return alistUser{name: name, role: alistGeneral, readOnly: s.alist.ro[name]}, true
+		return alistUser{name: name, role: alistGeneral, readOnly: s.alist.allRO || s.alist.ro[name]}, ""
 	}
-	alistErr(ctx, alistUnauth, "that token is invalid")
-	return alistUser{}, false
+	return alistUser{}, "that token is invalid"
 }
 
 // alistCutScheme returns the credentials of an Authorization header of scheme.

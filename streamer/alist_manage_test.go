@@ -68,6 +68,9 @@ func TestAListWrites(t *testing.T) {
 				t.Fatalf("fs/put onto a taken name with Overwrite: false: %s", out)
 			}
 			g := e.ok(t, "/api/fs/get", tok, map[string]any{"path": "/New/Sub/clip 1.mp4"}).(map[string]any)
+			if g["size"] != float64(len(body)) {
+				t.Fatalf("the uploaded file's size: got %v; want %d", g["size"], len(body))
+			}
 			if got := curl(t, g["raw_url"].(string)); !bytes.Equal(got, body) {
 				t.Fatalf("the uploaded file plays %d bytes, not %d", len(got), len(body))
 			}

@@ -49,7 +49,9 @@ func newAListEnv(t *testing.T, driver string, mode string, tweak func(*streamer.
 		t.Fatal(err)
 	}
 	cfg := streamer.Config{Mode: mode, SignSecret: alistSecret, AdminToken: adminToken, SpoolDir: t.TempDir()}
-	cfg.AList = streamer.AListConfig{Htpasswd: hp, ReadOnlyUsers: "viewer", TokenTTL: time.Hour, Provider: streamer.ProviderFor(driver)}
+	cfg.DAV = streamer.DefaultConfig().DAV
+	cfg.DAV.Htpasswd, cfg.DAV.ReadOnlyUsers = hp, "viewer"
+	cfg.AList = streamer.AListConfig{TokenTTL: time.Hour, Provider: streamer.ProviderFor(driver)}
 	if tweak != nil {
 		tweak(&cfg)
 	}

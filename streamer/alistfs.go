@@ -396,7 +396,7 @@ func (s *Server) alistDown(ctx *fasthttp.RequestCtx, raw []byte, start time.Time
 			s.serveFolder(ctx, p, exp)
 			return actListing, p, false
 		case mode == ModeRewrite:
-			s.serveRewrite(ctx, p)
+			s.serveRewrite(ctx, p, exp)
 			return actRewrite, p, false
 		default:
 			return actProxy, p, s.serveProxy(ctx, it, nil, p, start)

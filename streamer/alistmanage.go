@@ -229,7 +229,31 @@ func parentDir(p string) string {
 // File-Path its URL-encoded path, Overwrite: false refuses a taken name. The
 // body goes through the upload spool as alilink's own PUT; a refusal is
 // answered before the body is read.
+// alistHeaderReceived judges a PUT to the AList door from its headers, in
+// fasthttp's HeaderReceived hook (see refuse.go): one its token may not make
+// is made bodiless and marked, so that it is refused before a byte of its
+// body is read.
+func (s *Server) alistHeaderReceived(h *fasthttp.RequestHeader) {
+	u, refused := s.alistUserOf(h.Peek("Authorization"))
+	if refused == "" && u.canWrite() && s.res.CanUpload() && int64(h.ContentLength()) <= int64(s.cfg.UploadMax) {
+		return
+	}
+	h.Del(fasthttp.HeaderExpect)
+	h.SetContentLength(0)
+	h.Set(refusedHeader, "alist")
+}
+
 func (s *Server) alistPut(ctx *fasthttp.RequestCtx, u alistUser) {
+	if len(ctx.Request.Header.Peek(refusedHeader)) > 0 {
+		// Refused from its headers: its body is still on the wire.
+		ctx.SetConnectionClose()
+		if !u.canWrite() || !s.res.CanUpload() {
+			alistErr(ctx, alistForbidden, "permission denied")
+		} else {
+			alistErr(ctx, alistBadReq, "larger than ALILINK_UPLOAD_MAX")
+		}
+		return
+	}
 	sp := &spool{body: ctx.RequestBodyStream(), max: int64(s.cfg.UploadMax), h: sha1.New(),
 		conn: ctx.Conn(), idle: s.cfg.StreamIdleTimeout}
 	defer sp.release()
@@ -284,7 +308,7 @@ func (s *Server) alistPutBody(ctx *fasthttp.RequestCtx, u alistUser, sp *spool) 
 		_ = f.Close()
 		_ = os.Remove(f.Name())
 	}()
-	sp.f = f
+	sp.f, sp.w = f, s.spoolWriter(f)
 	if err := sp.fill(); err != nil {
 		alistErr(ctx, alistBadReq, "the body could not be read in full")
 		return

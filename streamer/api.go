@@ -1,11 +1,8 @@
 package streamer
 
 import (
-	"crypto/sha256"
-	"crypto/subtle"
 	"encoding/json"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/valyala/fasthttp"
@@ -70,13 +67,7 @@ func (s *Server) serveAPI(ctx *fasthttp.RequestCtx, endpoint string) {
 // authorized compares the bearer token by hash, so neither its content nor its
 // length leaks through timing.
 func (s *Server) authorized(ctx *fasthttp.RequestCtx) bool {
-	auth := string(ctx.Request.Header.Peek("Authorization"))
-	tok, ok := strings.CutPrefix(auth, "Bearer ")
-	if !ok {
-		return false
-	}
-	got := sha256.Sum256([]byte(strings.TrimSpace(tok)))
-	return subtle.ConstantTimeCompare(got[:], s.admin[:]) == 1
+	return s.authorizedHeader(&ctx.Request.Header)
 }
 
 func (s *Server) apiSign(ctx *fasthttp.RequestCtx, p string) {
@@ -86,7 +77,7 @@ func (s *Server) apiSign(ctx *fasthttp.RequestCtx, p string) {
 	}
 	ttl, err := parseTTL(string(ctx.QueryArgs().Peek("ttl")))
 	if err != nil {
-		writeText(ctx, fasthttp.StatusBadRequest, "ttl must be a duration (1h30m) or seconds, 0 for never")
+		writeText(ctx, fasthttp.StatusBadRequest, "ttl must be a duration (1h30m) or seconds, from 1s to 10 years, 0 for never")
 		return
 	}
 	out := signJSON{Path: p}
@@ -126,16 +117,24 @@ func (s *Server) apiLink(ctx *fasthttp.RequestCtx, p string) {
 	writeJSON(ctx, fasthttp.StatusOK, out)
 }
 
-// parseTTL reads a Go duration or whole seconds; "" and "0" mean never.
+// maxTTL is the longest sign /-/api/sign hands out with an expiry; "never"
+// must be asked for as 0, not reached by overflowing a huge ttl.
+const maxTTL = 10 * 365 * 24 * time.Hour
+
+// parseTTL reads a Go duration or whole seconds, 1s to maxTTL; "" and "0"
+// mean never.
 func parseTTL(v string) (time.Duration, error) {
 	if v == "" || v == "0" {
 		return 0, nil
 	}
-	if n, err := strconv.ParseInt(v, 10, 64); err == nil && n > 0 {
+	if n, err := strconv.ParseInt(v, 10, 64); err == nil {
+		if n < 1 || n > int64(maxTTL/time.Second) {
+			return 0, strconv.ErrRange
+		}
 		return time.Duration(n) * time.Second, nil
 	}
 	d, err := time.ParseDuration(v)
-	if err != nil || d < 0 {
+	if err != nil || d < time.Second || d > maxTTL {
 		return 0, strconv.ErrSyntax
 	}
 	return d, nil

@@ -28,6 +28,8 @@ func httpStatus(err error) int {
 		return fasthttp.StatusNotFound
 	case errors.Is(err, resolver.ErrRateLimited), errors.Is(err, errStreamsFull), errors.Is(err, errCDNBusy):
 		return fasthttp.StatusServiceUnavailable
+	case errors.Is(err, resolver.ErrDriveFull):
+		return fasthttp.StatusInsufficientStorage
 	case errors.Is(err, context.Canceled):
 		return StatusClientClosed
 	case errors.Is(err, context.DeadlineExceeded):
@@ -59,6 +61,8 @@ func publicMessage(err error, status int) string {
 		return "the drive is rate limiting requests; retry later"
 	case status == fasthttp.StatusGatewayTimeout:
 		return "the drive did not answer in time"
+	case errors.Is(err, resolver.ErrDriveFull):
+		return "your drive is full (QuotaExhausted.Drive): the share driver copies each file it plays into your drive; free space there"
 	case errors.Is(err, resolver.ErrTokenDead):
 		return "the drive rejected alilink's refresh token; the operator must set a new one"
 	case errors.Is(err, resolver.ErrLinkTooShort):

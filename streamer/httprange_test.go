@@ -181,7 +181,7 @@ func TestFasthttpLogRedactsSigns(t *testing.T) {
 	var b strings.Builder
 	p := slogPrinter{slog.New(slog.NewTextHandler(&b, nil))}
 	p.Printf("error when serving %q: %s", "/a.mkv?sign=abcDEF_-=:0&x=1", "boom")
-	if strings.Contains(b.String(), "abcDEF") || !strings.Contains(b.String(), "sign=[redacted]") {
+	if strings.Contains(b.String(), "abcDEF") || !strings.Contains(b.String(), "[redacted]") {
 		t.Fatalf("a sign reached the log: %s", b.String())
 	}
 }

@@ -35,6 +35,9 @@ type observer struct {
 	set       *metrics.Set
 	log       *slog.Logger
 	accessLog bool
+	// alog writes the access lines; nil sends them through log (slow: for
+	// callers that gave no AccessLog).
+	alog *AccessLog
 
 	requests [nActions][600]atomic.Pointer[metrics.Counter]
 	bytes    *metrics.Counter
@@ -42,8 +45,8 @@ type observer struct {
 	aborts   *metrics.Counter
 }
 
-func newObserver(set *metrics.Set, log *slog.Logger, accessLog bool, streams func() float64) *observer {
-	o := &observer{set: set, log: log, accessLog: accessLog}
+func newObserver(set *metrics.Set, log *slog.Logger, accessLog bool, alog *AccessLog, streams func() float64) *observer {
+	o := &observer{set: set, log: log, accessLog: accessLog, alog: alog}
 	o.bytes = set.NewCounter("alilink_bytes_streamed_total")
 	o.resumes = set.NewCounter("alilink_stream_resumes_total")
 	o.aborts = set.NewCounter("alilink_stream_aborts_total")
@@ -71,6 +74,11 @@ func (o *observer) access(method, path string, status, act int, n int64, start t
 	if !o.accessLog {
 		return
 	}
+	if o.alog != nil {
+		now := time.Now()
+		o.alog.Line(now, method, path, status, actionNames[act], n, now.Sub(start))
+		return
+	}
 	o.log.LogAttrs(context.Background(), slog.LevelInfo, "request",
 		slog.String("method", method), slog.String("path", path), slog.Int("status", status),
 		slog.String("action", actionNames[act]), slog.Int64("bytes", n), slog.Duration("duration", time.Since(start)))
@@ -92,6 +100,23 @@ func (s *Server) finish(ctx *fasthttp.RequestCtx, act int, path string, start ti
 	status := ctx.Response.StatusCode()
 	s.obs.request(act, status)
 	if s.obs.accessLog {
-		s.obs.access(string(ctx.Method()), path, status, act, int64(len(ctx.Response.Body())), start)
+		s.obs.access(methodName(ctx), path, status, act, int64(len(ctx.Response.Body())), start)
 	}
+}
+
+// methodName is the request's method without allocating for the usual ones.
+func methodName(ctx *fasthttp.RequestCtx) string {
+	switch {
+	case ctx.IsGet():
+		return fasthttp.MethodGet
+	case ctx.IsHead():
+		return fasthttp.MethodHead
+	case ctx.IsPut():
+		return fasthttp.MethodPut
+	case ctx.IsPost():
+		return fasthttp.MethodPost
+	case ctx.IsOptions():
+		return fasthttp.MethodOptions
+	}
+	return string(ctx.Method())
 }

@@ -67,20 +67,39 @@ func (s *Server) serveProxy(ctx *fasthttp.RequestCtx, it resolver.Item, link *re
 		return false
 	}
 	if !s.acquireStream() {
+		dropFileHeaders(h)
 		s.writeError(ctx, errStreamsFull)
 		return false
 	}
 	p := s.newProxyStream(it, link, r)
 	if err := p.connect(); err != nil {
 		_ = p.Close()
+		dropFileHeaders(h)
 		s.writeError(ctx, err)
 		return false
 	}
 	h.SetContentType(contentType(it.Name, it.MimeType, p.up.contentType))
 	ctx.SetStatusCode(status)
 	p.report = streamReport{method: string(ctx.Method()), path: path, status: status, start: start}
+	// Each write to the client gets ClientWriteTimeout (WriteTo moves the
+	// deadline on); fasthttp clears it once the response is done.
+	p.conn = ctx.Conn()
+	_ = ctx.SetWriteDeadline(time.Now().Add(s.cfg.ClientWriteTimeout))
+	// The status line and headers go out as soon as the CDN answered, not
+	// with the first 4 KiB of body.
+	ctx.Response.ImmediateHeaderFlush = true
 	ctx.Response.SetBodyStream(p, int(r.length()))
 	return true
+}
+
+// fileHeaders describe the file; an error answer must not carry them (a
+// cache would take the error page for the file).
+var fileHeaders = [...]string{"ETag", "Last-Modified", "Accept-Ranges", "Content-Disposition", "Content-Range", "Content-Type"}
+
+func dropFileHeaders(h *fasthttp.ResponseHeader) {
+	for _, k := range fileHeaders {
+		h.Del(k)
+	}
 }
 
 // acquireStream takes one of ALILINK_MAX_STREAMS slots (0 = no cap).

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -386,8 +387,8 @@ func TestResumeGivesUp(t *testing.T) {
 		if err == nil || n >= 8<<20 {
 			t.Fatalf("unexpected end of an unrecoverable stream; got %d bytes, err %v; want a short body and an error", n, err)
 		}
-		if !strings.Contains(env.logs.String(), "proxied stream aborted") {
-			t.Fatalf("the abort was not logged")
+		if logs := env.logs.String(); !strings.Contains(logs, "proxied stream aborted") || strings.Contains(logs, "%!") {
+			t.Fatalf("the abort was not logged, or badly: %s", logs)
 		}
 	})
 }
@@ -452,6 +453,14 @@ func TestStreamCap(t *testing.T) {
 	if r.status != http.StatusServiceUnavailable || r.header.Get("Retry-After") == "" {
 		t.Fatalf("unexpected answer over the stream cap; got %d Retry-After %q", r.status, r.header.Get("Retry-After"))
 	}
+	for _, k := range []string{"ETag", "Last-Modified", "Accept-Ranges", "Content-Disposition", "Content-Range"} {
+		if v := r.header.Get(k); v != "" {
+			t.Errorf("the 503 carries the file's %s: %q", k, v)
+		}
+	}
+	if ct, cl := r.header.Get("Content-Type"), r.header.Get("Content-Length"); !strings.HasPrefix(ct, "text/plain") || cl == strconv.Itoa(32<<20) {
+		t.Errorf("the 503 describes the file: Content-Type %q, Content-Length %s", ct, cl)
+	}
 	if h := env.do(t, http.MethodHead, "/a.mkv"); h.status != http.StatusOK {
 		t.Fatalf("HEAD needs no stream slot; got %d", h.status)
 	}
@@ -474,6 +483,13 @@ func TestCDNBusyGives503(t *testing.T) {
 	r := env.do(t, http.MethodGet, "/a.mkv")
 	if r.status != http.StatusServiceUnavailable || r.header.Get("Retry-After") != "3" {
 		t.Fatalf("unexpected answer to a busy CDN; got %d Retry-After %q", r.status, r.header.Get("Retry-After"))
+	}
+	// A long wait is clamped to a few seconds: a player told to wait ten
+	// minutes gives up.
+	env.fake.FailNext("cdn", 1, alifake.Fault{Status: 429, RetryAfter: 600 * time.Second, RetryAfterHeader: "Retry-After"})
+	r = env.do(t, http.MethodGet, "/a.mkv")
+	if n, err := strconv.Atoi(r.header.Get("Retry-After")); r.status != http.StatusServiceUnavailable || err != nil || n < 1 || n > 5 {
+		t.Fatalf("a CDN Retry-After of 600 s became %d Retry-After %q", r.status, r.header.Get("Retry-After"))
 	}
 }
 

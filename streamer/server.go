@@ -7,16 +7,17 @@ import (
 	"context"
 	"crypto/sha256"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/url"
 	"os"
-	"regexp"
 	"strings"
 	"sync/atomic"
 	"time"
 
 	"github.com/VictoriaMetrics/metrics"
 	"github.com/valyala/fasthttp"
+	"golang.org/x/net/webdav"
 
 	"github.com/alilink/alilink/resolver"
 	"github.com/alilink/alilink/streamer/sign"
@@ -62,6 +63,10 @@ type Config struct {
 	MaxStreams int `env:"MAX_STREAMS" envDefault:"0"`
 	// StreamIdleTimeout fails a CDN read that waits this long for a byte.
 	StreamIdleTimeout time.Duration `env:"STREAM_IDLE_TIMEOUT" envDefault:"30s"`
+	// ClientWriteTimeout closes a proxied stream whose client accepts no
+	// byte for this long (a paused player that stopped reading), freeing its
+	// slot and its CDN connection.
+	ClientWriteTimeout time.Duration `env:"CLIENT_WRITE_TIMEOUT" envDefault:"60s"`
 	// ResumeAttempts bounds consecutive reconnection attempts of a stream
 	// that makes no progress.
 	ResumeAttempts int `env:"RESUME_ATTEMPTS" envDefault:"5"`
@@ -83,6 +88,8 @@ type Config struct {
 	// SpoolDir holds upload bodies while they go to the drive (main's
 	// default: the state dir; empty here: the system's temporary dir).
 	SpoolDir string `env:"SPOOL_DIR"`
+	// DAV is WebDAV (ALILINK_DAV_*).
+	DAV DAVConfig `envPrefix:"DAV_"`
 	// AList is the AList v3 API door (ALILINK_ALIST_*).
 	AList AListConfig
 }
@@ -91,9 +98,10 @@ type Config struct {
 // keeps the two in step), for callers that build a Config in code.
 func DefaultConfig() Config {
 	return Config{
-		Mode: ModeAuto, ReadyTimeout: 5 * time.Second, StreamIdleTimeout: 30 * time.Second,
+		Mode: ModeAuto, ReadyTimeout: 5 * time.Second, StreamIdleTimeout: 30 * time.Second, ClientWriteTimeout: time.Minute,
 		ResumeAttempts: 5, RewriteTTL: time.Hour, AccelLocation: "/_alilink/", AccessLog: true,
 		UploadMax: 20 << 30,
+		DAV:       DAVConfig{Prefix: "/dav", Mode: ModeAuto, LoginBurst: 10},
 		AList:     AListConfig{TokenTTL: 48 * time.Hour},
 	}
 }
@@ -120,6 +128,8 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("ALILINK_MAX_STREAMS: must be 0 (no cap) or more, got %d", c.MaxStreams)
 	case c.StreamIdleTimeout <= 0:
 		return fmt.Errorf("ALILINK_STREAM_IDLE_TIMEOUT: must be positive")
+	case c.ClientWriteTimeout < 0:
+		return fmt.Errorf("ALILINK_CLIENT_WRITE_TIMEOUT: must be positive")
 	case c.ResumeAttempts < 1 || c.ResumeAttempts > 100:
 		return fmt.Errorf("ALILINK_RESUME_ATTEMPTS: must be within 1..100, got %d", c.ResumeAttempts)
 	case c.RewriteTTL < time.Minute:
@@ -131,7 +141,7 @@ func (c *Config) Validate() error {
 	case c.AdminToken != "" && len(c.AdminToken) < 16:
 		return fmt.Errorf("ALILINK_ADMIN_TOKEN: too short to be a secret (use 16 characters or more)")
 	}
-	return nil
+	return c.DAV.validate(c)
 }
 
 // Server is the HTTP front of alilink.
@@ -148,6 +158,9 @@ type Server struct {
 	// draining is set once shutdown began: /-/readyz answers 503 while
 	// in-flight requests finish.
 	draining atomic.Bool
+	// spoolWrap, set only by tests, wraps the writer of upload spool files.
+	spoolWrap func(io.Writer) io.Writer
+	dav       *dav // nil: no WebDAV
 }
 
 // Deps are a server's collaborators that are not configuration.
@@ -156,6 +169,16 @@ type Deps struct {
 	// Metrics receives the server's metrics and is served on /-/metrics (with
 	// whatever else the caller registered in it); nil means a private set.
 	Metrics *metrics.Set
+	// AccessLog writes the per-request lines (when Config.AccessLog is on);
+	// nil sends them through Log, at slog's cost. The caller closes it after
+	// the HTTP server stopped.
+	AccessLog *AccessLog
+	// Loopback: the server only listens on loopback addresses, so WebDAV
+	// without any credential configured is served (read-only).
+	Loopback bool
+	// DAVLocks is WebDAV's lock system; nil: one in memory (this process's
+	// own). Replicas share one through Redis (streamer/davlocks).
+	DAVLocks webdav.LockSystem
 }
 
 // New builds a server. Close releases its CDN connections.
@@ -179,15 +202,21 @@ func NewWith(cfg Config, res Resolver, deps Deps) (*Server, error) {
 	if cfg.UploadMax == 0 {
 		cfg.UploadMax = DefaultConfig().UploadMax
 	}
+	if cfg.ClientWriteTimeout == 0 { // a Config built in code
+		cfg.ClientWriteTimeout = DefaultConfig().ClientWriteTimeout
+	}
 	s := &Server{cfg: cfg, res: res, log: log, cdn: newCDNClient(cfg.StreamIdleTimeout), signer: sign.New(cfg.SignSecret)}
 	if !cfg.AList.Off {
-		a, err := newAListAPI(cfg.AList, cfg.SignSecret, cfg.AdminToken)
+		a, err := newAListAPI(cfg.AList, cfg.DAV, cfg.SignSecret, cfg.AdminToken)
 		if err != nil {
 			return nil, err
 		}
 		s.alist = a
 	}
-	s.obs = newObserver(deps.Metrics, log, cfg.AccessLog, func() float64 { return float64(s.streams.Load()) })
+	// Without an AccessLog the lines are slog records at INFO: a level above
+	// it turns them off.
+	accessLog := cfg.AccessLog && (deps.AccessLog != nil || log.Enabled(context.Background(), slog.LevelInfo))
+	s.obs = newObserver(deps.Metrics, log, accessLog, deps.AccessLog, func() float64 { return float64(s.streams.Load()) })
 	if cfg.AdminToken != "" {
 		s.admin = sha256.Sum256([]byte(cfg.AdminToken))
 		if res.CanUpload() {
@@ -195,6 +224,17 @@ func NewWith(cfg Config, res Resolver, deps Deps) (*Server, error) {
 				log.Warn("uploads will fail: the spool dir cannot be created", "dir", s.spoolDir(), "err", err)
 			}
 			s.sweepSpool()
+		}
+	}
+	if cfg.DAV.On() {
+		var err error
+		if s.dav, err = newDAV(s, cfg.DAV, deps.Loopback, deps.DAVLocks); err != nil {
+			return nil, err
+		}
+		if s.dav.mgr != nil && !s.dav.auth.readOnly {
+			if err := os.MkdirAll(s.spoolDir(), 0o700); err != nil {
+				log.Warn("WebDAV uploads will fail: the spool dir cannot be created", "dir", s.spoolDir(), "err", err)
+			}
 		}
 	}
 	return s, nil
@@ -219,7 +259,9 @@ func (s *Server) ActiveStreams() int { return int(s.streams.Load()) }
 // 400, not fasthttp's 431.
 func (s *Server) HTTPServer() *fasthttp.Server {
 	return &fasthttp.Server{
-		Handler:        s.Handle,
+		Handler: s.Handle,
+		// A PUT its headers refuse is answered before its body is read.
+		HeaderReceived: s.headerReceived,
 		Name:           "alilink",
 		ReadBufferSize: 8 << 10,
 		ReadTimeout:    30 * time.Second,
@@ -261,6 +303,12 @@ func (s *Server) Handle(ctx *fasthttp.RequestCtx) {
 	if bytes.HasPrefix(raw, internalPrefix) {
 		s.serveInternal(ctx, raw)
 		s.finish(ctx, actInternal, logPath(raw), start)
+		return
+	}
+	if s.dav != nil && s.dav.match(raw) {
+		if act, streaming := s.dav.serve(ctx, raw, start); !streaming {
+			s.finish(ctx, act, logPath(raw), start)
+		}
 		return
 	}
 	act, p, streaming := s.route(ctx, raw, start)
@@ -313,7 +361,7 @@ func (s *Server) route(ctx *fasthttp.RequestCtx, raw []byte, start time.Time) (a
 			s.serveFolder(ctx, p, exp)
 			return actListing, p, false
 		case s.cfg.Mode == ModeRewrite:
-			s.serveRewrite(ctx, p)
+			s.serveRewrite(ctx, p, exp)
 			return actRewrite, p, false
 		default:
 			return actProxy, p, s.serveProxy(ctx, it, nil, p, start)
@@ -370,14 +418,4 @@ func (s *Server) serveInternal(ctx *fasthttp.RequestCtx, p []byte) {
 	default:
 		s.serveBrowseInternal(ctx, p)
 	}
-}
-
-// slogPrinter routes fasthttp's own log lines into slog, with any sign value
-// (a credential) cut out should a request URI ever appear in one.
-type slogPrinter struct{ log *slog.Logger }
-
-var signValue = regexp.MustCompile(`sign=[^&\s"]*`)
-
-func (p slogPrinter) Printf(format string, args ...any) {
-	p.log.Warn(signValue.ReplaceAllString(fmt.Sprintf(format, args...), "sign=[redacted]"), "component", "fasthttp")
 }

@@ -64,13 +64,15 @@ func envOn(t *testing.T, driver string, fake *alifake.Fake, opts alifake.Options
 	if err != nil {
 		t.Fatal(err)
 	}
+	if cl, ok := c.(interface{ Close() }); ok { // the share driver's planned deletions
+		t.Cleanup(cl.Close)
+	}
 	rcfg := resolver.Config{
 		RootFolderID: "root", PathCacheSize: 1000, PathCacheTTL: time.Minute, ListCacheSize: 100,
 		NegativeTTL: time.Second, LinkCacheSize: 1000, LinkMargin: time.Minute, ResolveTimeout: 2 * time.Second,
 	}
-	if opts.LinkTTL > 0 && opts.LinkTTL <= 2*rcfg.LinkMargin {
-		rcfg.LinkMargin = opts.LinkTTL / 4 // short-lived test links
-	}
+	// Short-lived test links (LinkTTL of seconds) are served under this
+	// margin too: the resolver then uses half their life.
 	res, err := resolver.New(rcfg, c, log, opts.Now)
 	if err != nil {
 		t.Fatal(err)

@@ -139,6 +139,10 @@ func TestAdminAPI(t *testing.T) {
 		t.Fatalf("ttl=0 should sign forever: %s", r.body)
 	}
 	f("/-/api/sign?path=/a&ttl=soon", http.StatusBadRequest, auth...)
+	// A huge ttl is refused, not overflowed into a sign that never expires.
+	for _, ttl := range []string{"9999999999", "-5", "2562047h", "87601h", "500ms"} {
+		f("/-/api/sign?path=/a&ttl="+ttl, http.StatusBadRequest, auth...)
+	}
 	if strings.Contains(env.logs.String(), token) {
 		t.Fatalf("the admin token reached the log")
 	}
@@ -222,6 +226,13 @@ func TestRewriteTwoInstances(t *testing.T) {
 	}
 	if r := front.do(t, http.MethodGet, resolver.EscapePath(p)); r.status != http.StatusUnauthorized {
 		t.Fatalf("the front redirected without a sign: %d", r.status)
+	}
+	// The new sign never outlives the incoming one.
+	short := time.Now().Add(3 * time.Minute).Truncate(time.Second)
+	r = front.do(t, http.MethodGet, resolver.EscapePath(p)+"?sign="+s.Sign(p, short))
+	u, _ = url.Parse(r.header.Get("Location"))
+	if exp, err := s.Verify(p, u.Query().Get("sign"), time.Now()); r.status != http.StatusFound || err != nil || exp != short.Unix() {
+		t.Fatalf("a sign expiring at %d was rewritten to one expiring at %d (%d, %v)", short.Unix(), exp, r.status, err)
 	}
 	// The folder is listed by the front itself, with signed hrefs.
 	if r := front.do(t, http.MethodGet, "/Movies?sign="+s.Sign("/Movies", time.Time{}), "Accept", "application/json"); r.status != http.StatusOK {

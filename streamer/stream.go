@@ -5,15 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"time"
 
 	"github.com/alilink/alilink/internal/wait"
 	"github.com/alilink/alilink/resolver"
 )
-
-// maxResumes bounds the reconnections of one response over its whole life
-// (a two-hour film whose links live 15 minutes needs about eight).
-const maxResumes = 64
 
 // proxyStream is the body of a proxied response: bytes next..end of a file,
 // read from the CDN and resumed from the next byte whenever the CDN stream
@@ -30,16 +27,21 @@ type proxyStream struct {
 	next, end int64 // the next byte to deliver and the last one, inclusive
 	up        *upstreamResp
 	etag      string // the CDN's ETag for this object, checked on every resume
-	resumes   int
 	// failures counts consecutive failed attempts since bytes last flowed.
 	failures int
 	ctx      context.Context
 	cancel   context.CancelFunc
-	closed   bool
+	// conn is the client's connection, whose write deadline each write
+	// moves on by ClientWriteTimeout.
+	conn   net.Conn
+	closed bool
 	// written counts the bytes the client got; report is what Close puts in
 	// the metrics and the access log.
 	written int64
 	report  streamReport
+	// clientLeft: the client went away before the body's end; the log says
+	// 499, as nginx does.
+	clientLeft bool
 }
 
 // streamReport is what a proxied request reports when its body ends.
@@ -66,14 +68,16 @@ func (s *Server) newProxyStream(it resolver.Item, link *resolver.Link, r byteRan
 func (p *proxyStream) connect() error {
 	var last error
 	for {
-		if p.failures >= p.s.cfg.ResumeAttempts || p.resumes >= maxResumes {
-			return fmt.Errorf("reading upstream: gave up after %d attempts: %w", p.failures, last)
+		// A stream that makes progress resumes as often as it breaks (a
+		// two-hour film whose links live 15 minutes needs about eight); only
+		// attempts without progress are bounded.
+		if p.failures >= p.s.cfg.ResumeAttempts {
+			return fmt.Errorf("reading upstream: gave up after %d attempts without progress: %w", p.failures, last)
 		}
 		if p.failures > 0 && !wait.Sleep(p.ctx, retryDelay(p.failures)) {
 			return p.ctx.Err()
 		}
 		p.failures++
-		p.resumes++
 		if p.linkStale {
 			if p.link.URL != "" {
 				p.s.res.DropLink(p.item.ID, p.link.URL)
@@ -133,8 +137,12 @@ func (p *proxyStream) Read(b []byte) (int, error) {
 		if err == nil || p.next > p.end {
 			return n, nil
 		}
-		// The CDN stream broke before the last byte.
+		// The CDN stream broke before the last byte (or stalled for the idle
+		// timeout); a client that left meanwhile ends the stream here.
 		p.dropUpstream()
+		if clientGone(p.conn) {
+			return n, errClientGone
+		}
 		if !time.Now().Before(p.link.Expires) {
 			p.linkStale = true
 		}
@@ -156,8 +164,8 @@ func (p *proxyStream) Read(b []byte) (int, error) {
 // download (bench/README.md). It
 // goes back to small when a large write blocks longer than slowWrite (the
 // player paused or slowed down). A slow player thus holds 16 KiB; a fast
-// download does few large system calls. The clock is read once per MiB while
-// small and once per 256 KiB write while large.
+// download does few large system calls. The clock is read once per write
+// (for the write deadline: ALILINK_CLIENT_WRITE_TIMEOUT).
 const (
 	promoteBytes = 32 << 20
 	promoteRate  = 32 << 20 // bytes per second
@@ -184,15 +192,24 @@ func (p *proxyStream) WriteTo(w io.Writer) (int64, error) {
 	began, nextCheck := time.Now(), int64(promoteBytes)
 	for {
 		n, err := p.Read(*buf)
+		// With the large buffer, fill it before writing: over TLS a read
+		// returns one record (16 KiB), so without this a fast HTTPS stream
+		// made sixteen client writes per 256 KiB instead of one.
+		for large && err == nil && n < len(*buf) {
+			var m int
+			m, err = p.Read((*buf)[n:])
+			n += m
+		}
 		if n > 0 {
-			var start time.Time
-			if large {
-				start = time.Now()
+			start := time.Now()
+			if p.conn != nil {
+				_ = p.conn.SetWriteDeadline(start.Add(p.s.cfg.ClientWriteTimeout))
 			}
 			wn, werr := w.Write((*buf)[:n])
 			written += int64(wn)
 			p.written += int64(wn)
 			if werr != nil {
+				p.clientLeft = true
 				return written, fmt.Errorf("writing client: %w", werr)
 			}
 			switch {
@@ -210,6 +227,10 @@ func (p *proxyStream) WriteTo(w io.Writer) (int64, error) {
 		}
 		if err == io.EOF {
 			return written, nil
+		}
+		if errors.Is(err, errClientGone) {
+			p.clientLeft = true
+			return written, fmt.Errorf("writing client: %w", err)
 		}
 		if err != nil {
 			p.s.obs.aborts.Inc()
@@ -230,6 +251,9 @@ func (p *proxyStream) Close() error {
 	p.cancel()
 	p.s.releaseStream()
 	if r := p.report; r.status != 0 {
+		if p.clientLeft {
+			r.status = StatusClientClosed
+		}
 		o := p.s.obs
 		o.bytes.Add(int(p.written))
 		o.request(actProxy, r.status)

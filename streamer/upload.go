@@ -65,12 +65,20 @@ var errTooLarge = errors.New("larger than ALILINK_UPLOAD_MAX")
 // leaves nothing on the drive. With X-Content-Sha1 a rapid upload is tried
 // before most of the body is read.
 func (s *Server) serveUpload(ctx *fasthttp.RequestCtx, raw []byte) (int, string) {
+	r := markedRefusal(&ctx.Request.Header)
+	if r == refuseNone {
+		r = s.putRefusal(&ctx.Request.Header, raw) // a server without headerReceived
+	}
+	if r != refuseNone {
+		s.answerRefused(ctx, r)
+		return actError, ""
+	}
 	sp := &spool{body: ctx.RequestBodyStream(), max: int64(s.cfg.UploadMax), h: sha1.New(),
 		conn: ctx.Conn(), idle: s.cfg.StreamIdleTimeout}
 	defer sp.release()
 	act, p := s.upload(ctx, raw, sp)
 	if !sp.discard(drainMax) {
-		// Much of the body is left unread (a refusal, a rapid upload): close
+		// Much of the body is left unread (a conflict, a rapid upload): close
 		// rather than read it all.
 		ctx.SetConnectionClose()
 	}
@@ -78,34 +86,12 @@ func (s *Server) serveUpload(ctx *fasthttp.RequestCtx, raw []byte) (int, string)
 }
 
 func (s *Server) upload(ctx *fasthttp.RequestCtx, raw []byte, sp *spool) (int, string) {
-	if s.cfg.AdminToken == "" || !s.authorized(ctx) {
-		ctx.Response.Header.Set("WWW-Authenticate", `Bearer realm="alilink"`)
-		msg := "admin token missing or wrong"
-		if s.cfg.AdminToken == "" {
-			msg = "uploads are off: set ALILINK_ADMIN_TOKEN to enable them"
-		}
-		writeText(ctx, fasthttp.StatusUnauthorized, msg)
-		return actError, ""
-	}
 	p, err := resolver.CleanPath(raw)
 	if err != nil {
 		s.writeError(ctx, err)
 		return actError, ""
 	}
-	if p == "/" {
-		writeText(ctx, fasthttp.StatusBadRequest, "a file needs a name")
-		return actError, p
-	}
-	if !s.res.CanUpload() {
-		ctx.Response.Header.Set("Allow", "GET, HEAD")
-		writeText(ctx, fasthttp.StatusMethodNotAllowed, "this drive is read-only (a share link)")
-		return actError, p
-	}
 	want := strings.ToLower(strings.TrimSpace(string(ctx.Request.Header.Peek("X-Content-Sha1"))))
-	if want != "" && (len(want) != 40 || strings.Trim(want, "0123456789abcdef") != "") {
-		writeText(ctx, fasthttp.StatusBadRequest, "X-Content-Sha1 is not a SHA-1 in hex")
-		return actError, p
-	}
 	args := ctx.QueryArgs()
 	overwrite := string(args.Peek("overwrite")) == "1" || string(args.Peek("overwrite")) == "true" ||
 		strings.EqualFold(string(ctx.Request.Header.Peek("Overwrite")), "T")
@@ -121,10 +107,6 @@ func (s *Server) upload(ctx *fasthttp.RequestCtx, raw []byte, sp *spool) (int, s
 		return actError, p
 	}
 	size := int64(ctx.Request.Header.ContentLength()) // -1: chunked
-	if size > int64(s.cfg.UploadMax) {
-		writeText(ctx, fasthttp.StatusRequestEntityTooLarge, "larger than ALILINK_UPLOAD_MAX")
-		return actError, p
-	}
 	f, err := os.CreateTemp(s.spoolDir(), spoolPattern)
 	if err != nil {
 		s.log.Error("cannot create an upload spool file", "dir", s.spoolDir(), "err", err)
@@ -135,7 +117,7 @@ func (s *Server) upload(ctx *fasthttp.RequestCtx, raw []byte, sp *spool) (int, s
 		_ = f.Close()
 		_ = os.Remove(f.Name())
 	}()
-	sp.f = f
+	sp.f, sp.w = f, s.spoolWriter(f)
 	status := fasthttp.StatusCreated
 	if existed {
 		status = fasthttp.StatusOK
@@ -163,10 +145,14 @@ func (s *Server) upload(ctx *fasthttp.RequestCtx, raw []byte, sp *spool) (int, s
 		}
 		src = resolver.UploadSource{Size: sp.n, SHA1: hex.EncodeToString(sp.h.Sum(nil)), Data: f}
 	}
-	it, rapid, err := s.res.Upload(ctx, p, src, overwrite)
+	rctx, cancel := requestContext(ctx)
+	defer cancel()
+	it, rapid, err := s.res.Upload(rctx, p, src, overwrite)
 	if err != nil {
 		var be *bodyErr
 		switch {
+		case isSpoolErr(err):
+			s.spoolFailed(ctx, p, err)
 		case errors.As(err, &be):
 			s.bodyError(ctx, p, sp, be.err)
 		case want != "" && errors.Is(err, resolver.ErrContentMismatch):
@@ -196,6 +182,8 @@ var (
 // to its end).
 func (s *Server) bodyError(ctx *fasthttp.RequestCtx, p string, sp *spool, err error) {
 	switch {
+	case isSpoolErr(err):
+		s.spoolFailed(ctx, p, err)
 	case errors.Is(err, errTooLarge):
 		writeText(ctx, fasthttp.StatusRequestEntityTooLarge, "larger than ALILINK_UPLOAD_MAX")
 	case errors.Is(err, errShortBody), errors.Is(err, errBadHash):
@@ -247,6 +235,7 @@ func (s *Server) spoolDir() string {
 // upload can read parts of the body as they arrive, and again on a retry.
 type spool struct {
 	mu   sync.Mutex
+	w    io.Writer // f, or a test's wrapper of it
 	f    *os.File
 	body io.Reader
 	n    int64
@@ -282,9 +271,9 @@ func (s *spool) ensure(upto int64) error {
 				s.err = &bodyErr{errTooLarge}
 				return s.err
 			}
-			if _, werr := s.f.Write((*s.buf)[:m]); werr != nil {
-				s.err = werr
-				return werr
+			if _, werr := s.w.Write((*s.buf)[:m]); werr != nil {
+				s.err = &spoolErr{werr}
+				return s.err
 			}
 			s.h.Write((*s.buf)[:m])
 			s.n += int64(m)
@@ -314,6 +303,9 @@ const drainMax = 64 << 20
 func (s *spool) discard(max int64) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if isSpoolErr(s.err) {
+		s.err = nil // the body itself is fine: read the rest and drop it
+	}
 	if s.done || s.err != nil {
 		return s.done
 	}

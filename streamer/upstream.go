@@ -2,6 +2,7 @@ package streamer
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -55,6 +56,11 @@ func newCDNClient(idle time.Duration) *cdnClient {
 			}
 			return &idleConn{Conn: c, idle: idle}, nil
 		},
+		// Resume TLS sessions: a new connection to a CDN host (after an idle
+		// close, or a burst above the idle pool) then skips the full
+		// handshake's signature check and key exchange. Go caches none
+		// unless asked.
+		TLSClientConfig:       &tls.Config{ClientSessionCache: tls.NewLRUClientSessionCache(0)},
 		MaxIdleConns:          256,
 		MaxIdleConnsPerHost:   64,
 		IdleConnTimeout:       50 * time.Second,
@@ -144,10 +150,15 @@ type busyError struct {
 func (e *busyError) Error() string { return fmt.Sprintf("CDN busy: HTTP %d", e.status) }
 func (e *busyError) Unwrap() error { return errCDNBusy }
 
-// retryAfter is the CDN's wait in seconds, at least 1.
+// maxCDNRetryAfter caps the CDN's Retry-After passed on to clients: a
+// player told to wait minutes gives up, and the CDN's wait is for this
+// instance's requests, not the client's.
+const maxCDNRetryAfter = 5
+
+// seconds is the CDN's wait in seconds, 1 to maxCDNRetryAfter.
 func (e *busyError) seconds() int {
 	if n, err := strconv.Atoi(strings.TrimSpace(e.retryAfter)); err == nil && n > 0 {
-		return n
+		return min(n, maxCDNRetryAfter)
 	}
 	return 1
 }

@@ -65,7 +65,8 @@ func EndpointsOf(driver string) Endpoints {
 		return Endpoints{Token: "open/token", List: "open/list", Link: "open/download_url",
 			Create: "open/upload_create", UploadURL: "open/get_upload_url", Complete: "open/upload_complete"}
 	case "share":
-		return Endpoints{Token: "token", List: "share/list", Link: "share/download_url"}
+		// A share file is linked through its copy in the user's drive (spec §15).
+		return Endpoints{Token: "token", List: "share/list", Link: "get_download_url"}
 	default:
 		return Endpoints{Token: "token", List: "file/list", Link: "get_download_url",
 			Create: "upload/create", UploadURL: "upload/get_upload_url", Complete: "upload/complete"}

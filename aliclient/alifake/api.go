@@ -46,6 +46,9 @@ func (f *Fake) routeFor(r *http.Request) (apiRoute, bool) {
 	if path == "/adrive/v3/file/list" && r.Header.Get(shareTokenHeader) != "" {
 		return apiRoute{endpoint: EndpointShareList, serve: (*Fake).serveShareList}, true
 	}
+	if route, ok := batchRoute(path); ok {
+		return route, true
+	}
 	if route, ok := staticRoute(path); ok {
 		return route, true
 	}

@@ -236,9 +236,13 @@ func (f *Fake) serveUserGet(w http.ResponseWriter, _ *http.Request, body []byte)
 		"user_name":        f.opts.UserName,
 		"description":      "",
 		"default_drive_id": f.opts.DriveID,
-		"user_data":        map[string]any{},
-		"expired_at":       0,
-		"default_location": "",
-		"last_login_time":  created,
+		// §16: the default drive is the backup drive; the resource drive
+		// is reached with the same token.
+		"backup_drive_id":   f.opts.DriveID,
+		"resource_drive_id": f.resource.driveID,
+		"user_data":         map[string]any{},
+		"expired_at":        0,
+		"default_location":  "",
+		"last_login_time":   created,
 	})
 }

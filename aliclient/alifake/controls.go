@@ -54,17 +54,20 @@ const maxLogged = 4096
 
 // controls holds the test knobs; it is guarded by Fake.mu.
 type controls struct {
-	faults      map[string][]Fault
-	latency     map[string]time.Duration
-	quotas      map[string]*quota
-	calls       map[string]int
-	rejected    map[string]int
-	peaks       map[string]*peak
-	log         []*Request
-	throttle    int64
-	cutAfter    int64
-	cutTimes    int
-	cutOnExpiry bool
+	faults   map[string][]Fault
+	latency  map[string]time.Duration
+	quotas   map[string]*quota
+	calls    map[string]int
+	rejected map[string]int
+	peaks    map[string]*peak
+	log      []*Request
+	throttle int64
+	// stallAfter/stallTimes: the next stallTimes CDN bodies stop after
+	// stallAfter bytes and send nothing more (StallCDNAfter).
+	stallAfter, stallTimes int64
+	cutAfter               int64
+	cutTimes               int
+	cutOnExpiry            bool
 }
 
 // quota is a sliding one-second window of accepted calls.

@@ -36,14 +36,18 @@ func (f *Fake) serveDownloadURL(w http.ResponseWriter, _ *http.Request, body []b
 		FileID    string `json:"file_id"`
 		ExpireSec *int64 `json:"expire_sec"`
 	}
-	if !decodeBody(w, body, &req) || !f.checkDrive(w, req.DriveID) {
+	if !decodeBody(w, body, &req) {
+		return
+	}
+	fs, ok := f.legacyDrive(w, req.DriveID)
+	if !ok {
 		return
 	}
 	var secs int64
 	if req.ExpireSec != nil {
 		secs = *req.ExpireSec
 	}
-	resp, err := f.issueLink(&f.fs, req.FileID, secs, linkLegacy)
+	resp, err := f.issueLink(fs, req.FileID, secs, linkLegacy)
 	if err != nil {
 		writeAPIError(w, err.status, err.code, err.message)
 		return

@@ -1,35 +1,36 @@
 package alifake
 
-import "fmt"
+import (
+	"fmt"
+	"net/http"
+)
 
 // Drive names accepted by AddFileTo, AddFolderTo, AddSyntheticTo, FileIDIn,
 // RemoveFrom and DriveIDOf. They are the values of AList's drive_type option
 // for the Open driver, which picks <drive_type>_drive_id from getDriveInfo
-// (§3.1, §3.2).
+// (§3.1, §3.2). An account has two drives (§16): the backup drive, which is
+// also its default drive ("the default is the backup drive, formerly called
+// the file drive"), and the resource drive; DriveDefault and DriveBackup name
+// the same tree.
 const (
 	DriveDefault  = "default"
 	DriveResource = "resource"
 	DriveBackup   = "backup"
 )
 
-// Suffixes that derive the ids of the resource and backup drives from
+// resourceDriveSuffix derives the id of the resource drive from
 // Options.DriveID. Real drive ids are short decimal strings too (§3.2).
-const (
-	resourceDriveSuffix = "1"
-	backupDriveSuffix   = "2"
-)
+const resourceDriveSuffix = "1"
 
 // drive returns the tree of the named drive, or nil for an unknown name.
-// The three trees are fixed at New, so the pointer may be taken without
+// The two trees are fixed at New, so the pointer may be taken without
 // Fake.mu; their contents may not.
 func (f *Fake) drive(name string) *fileSystem {
 	switch name {
-	case DriveDefault:
+	case DriveDefault, DriveBackup:
 		return &f.fs
 	case DriveResource:
 		return &f.resource
-	case DriveBackup:
-		return &f.backup
 	}
 	return nil
 }
@@ -44,10 +45,10 @@ func (f *Fake) mustDrive(name string) *fileSystem {
 	return fs
 }
 
-// driveByID returns the tree whose drive id is id, or nil. The legacy API
-// only ever sees the default drive (checkDrive); the Open API sees all three.
+// driveByID returns the tree whose drive id is id, or nil. Both APIs see
+// both drives (§16); only the share download checks for the default drive.
 func (f *Fake) driveByID(id string) *fileSystem {
-	for _, fs := range []*fileSystem{&f.fs, &f.resource, &f.backup} {
+	for _, fs := range []*fileSystem{&f.fs, &f.resource} {
 		if fs.driveID == id {
 			return fs
 		}
@@ -56,8 +57,8 @@ func (f *Fake) driveByID(id string) *fileSystem {
 }
 
 // DriveIDOf returns the id of the named drive: Options.DriveID for
-// "default", and that id with "1" or "2" appended for "resource" and
-// "backup". It panics on an unknown name.
+// "default" and "backup", and that id with "1" appended for "resource". It
+// panics on an unknown name.
 func (f *Fake) DriveIDOf(drive string) string { return f.mustDrive(drive).driveID }
 
 // AddFolderTo is AddFolder in the named drive.
@@ -109,4 +110,20 @@ func (f *Fake) FileIDIn(drive, path string) (string, bool) {
 		return n.id, true
 	}
 	return "", false
+}
+
+// legacyDriveByID returns the tree of one of the drives the legacy API
+// reaches with the user's token: the default drive and the resource drive
+// (§16: one token chain serves every drive; drive_id is a field of each
+// request), or nil.
+func (f *Fake) legacyDriveByID(id string) *fileSystem { return f.driveByID(id) }
+
+// legacyDrive is legacyDriveByID that answers 404 NotFound.Drive itself.
+func (f *Fake) legacyDrive(w http.ResponseWriter, id string) (*fileSystem, bool) {
+	fs := f.legacyDriveByID(id)
+	if fs == nil {
+		writeAPIError(w, http.StatusNotFound, "NotFound.Drive", msgDriveNotFound)
+		return nil, false
+	}
+	return fs, true
 }

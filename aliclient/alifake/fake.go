@@ -18,9 +18,13 @@
 //
 // The same API server also answers the other two families and both QR
 // logins, each on its own paths: the Open platform API (§3) with its OAuth
-// token endpoint, JWT-shaped refresh tokens with a stable sub and three
+// token endpoint, JWT-shaped refresh tokens with a stable sub and two
 // drives (openapi.go, oauth.go, drives.go); share links (§6) with anonymous
-// share tokens and Referer-bound links (share.go); and the Open and passport
+// share tokens, whose download endpoint is offline as the service's is
+// (§13.7, share.go), played by copying into the user's drive through the
+// batch envelope, with permanent delete (§14.6, §14.7, §15, batch.go); the
+// two drives of one account, both reached by either API (§16, drives.go);
+// and the Open and passport
 // QR logins (§12, qr.go). They reuse the trees, the quotas and faults, the
 // link signer and the CDN.
 //
@@ -180,9 +184,8 @@ type Fake struct {
 	streams  atomic.Int64
 
 	mu       sync.Mutex // guards everything below
-	fs       fileSystem // the default drive, the only one the legacy API sees
+	fs       fileSystem // the default drive, which is the backup drive (§16)
 	resource fileSystem
-	backup   fileSystem
 	tk       tokenStore
 	ot       openTokens
 	sh       shareStore
@@ -253,7 +256,6 @@ func New(opts Options) *Fake {
 	}
 	f.fs.init(opts.DriveID)
 	f.resource.init(opts.DriveID + resourceDriveSuffix)
-	f.backup.init(opts.DriveID + backupDriveSuffix)
 	f.tk.init()
 	f.ot.init()
 	f.sh.init()

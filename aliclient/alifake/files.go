@@ -150,10 +150,14 @@ type listing struct {
 // at most min(limit, PageSize, 200) items (limit ≤ 0 means 100).
 func (f *Fake) serveList(w http.ResponseWriter, _ *http.Request, body []byte) {
 	var req listRequest
-	if !decodeBody(w, body, &req) || !f.checkDrive(w, req.DriveID) {
+	if !decodeBody(w, body, &req) {
 		return
 	}
-	f.writeList(w, req, listing{fs: &f.fs, parentID: req.ParentFileID, defaultLimit: defaultListLimit, maxLimit: f.opts.PageSize})
+	fs, ok := f.legacyDrive(w, req.DriveID)
+	if !ok {
+		return
+	}
+	f.writeList(w, req, listing{fs: fs, parentID: req.ParentFileID, defaultLimit: defaultListLimit, maxLimit: f.opts.PageSize})
 }
 
 // writeList answers one page of a folder listing. Ties in the sort key are
@@ -242,10 +246,14 @@ func (f *Fake) serveGet(w http.ResponseWriter, _ *http.Request, body []byte) {
 		DriveID string `json:"drive_id"`
 		FileID  string `json:"file_id"`
 	}
-	if !decodeBody(w, body, &req) || !f.checkDrive(w, req.DriveID) {
+	if !decodeBody(w, body, &req) {
 		return
 	}
-	f.writeGet(w, &f.fs, req.FileID)
+	fs, ok := f.legacyDrive(w, req.DriveID)
+	if !ok {
+		return
+	}
+	f.writeGet(w, fs, req.FileID)
 }
 
 // writeGet answers the file object with id fileID in fs. The root is not a
@@ -271,10 +279,14 @@ func (f *Fake) serveGetByPath(w http.ResponseWriter, _ *http.Request, body []byt
 		DriveID  string `json:"drive_id"`
 		FilePath string `json:"file_path"`
 	}
-	if !decodeBody(w, body, &req) || !f.checkDrive(w, req.DriveID) {
+	if !decodeBody(w, body, &req) {
 		return
 	}
-	f.writeGetByPath(w, &f.fs, req.FilePath)
+	fs, ok := f.legacyDrive(w, req.DriveID)
+	if !ok {
+		return
+	}
+	f.writeGetByPath(w, fs, req.FilePath)
 }
 
 // writeGetByPath answers the file object at filePath in fs. The path is

@@ -220,6 +220,17 @@ func (s *testSession) link(t *testing.T, fileID string, expireSec int64) string 
 	return u
 }
 
+// linkIn asks get_download_url for a file of the given drive.
+func (s *testSession) linkIn(t *testing.T, driveID, fileID string) string {
+	t.Helper()
+	resp := s.post(t, "/v2/file/get_download_url", map[string]any{"drive_id": driveID, "file_id": fileID})
+	if resp.status != http.StatusOK {
+		t.Fatalf("unexpected get_download_url status; got %d %s; want 200", resp.status, resp.raw)
+	}
+	u, _ := resp.fields(t)["url"].(string)
+	return u
+}
+
 // syntheticBytes reads the expected bytes [off, off+n) of a synthetic file.
 func syntheticBytes(t *testing.T, path string, size, off, n int64) []byte {
 	t.Helper()

@@ -40,7 +40,7 @@ func (f *Fake) SetOpenRateLimits() {
 }
 
 // openDrive returns the tree with drive id id, or answers 404 NotFound.Drive.
-// The Open API reaches all three drives, unlike the legacy one.
+// Both drives of the account are reachable (§16).
 func (f *Fake) openDrive(w http.ResponseWriter, id string) (*fileSystem, bool) {
 	fs := f.driveByID(id)
 	if fs == nil {
@@ -63,12 +63,12 @@ func (f *Fake) serveDriveInfo(w http.ResponseWriter, _ *http.Request, body []byt
 		"avatar":            "",
 		"default_drive_id":  f.fs.driveID,
 		"resource_drive_id": f.resource.driveID,
-		"backup_drive_id":   f.backup.driveID,
+		"backup_drive_id":   f.fs.driveID, // the default drive is the backup drive (§16)
 	})
 }
 
 // serveOpenList is POST /adrive/v1.0/openFile/list (§3.3, §4.2): the legacy
-// shapes over any of the three drives, at most min(limit, 100, PageSize)
+// shapes over either drive of the account, at most min(limit, 100, PageSize)
 // items a page.
 func (f *Fake) serveOpenList(w http.ResponseWriter, _ *http.Request, body []byte) {
 	var req listRequest

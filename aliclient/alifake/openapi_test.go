@@ -21,7 +21,7 @@ func TestDriveInfo(t *testing.T) {
 		m := resp.fields(t)
 		want := map[string]any{
 			"user_id": f.UserID(), "name": defaultUserName,
-			"default_drive_id": "777", "resource_drive_id": "7771", "backup_drive_id": "7772",
+			"default_drive_id": "777", "resource_drive_id": "7771", "backup_drive_id": "777",
 		}
 		for k, v := range want {
 			if m[k] != v {
@@ -29,19 +29,24 @@ func TestDriveInfo(t *testing.T) {
 			}
 		}
 	}
-	for drive, want := range map[string]string{DriveDefault: "777", DriveResource: "7771", DriveBackup: "7772"} {
+	for drive, want := range map[string]string{DriveDefault: "777", DriveResource: "7771", DriveBackup: "777"} {
 		if got := f.DriveIDOf(drive); got != want {
 			t.Fatalf("unexpected DriveIDOf(%q); got %q; want %q", drive, got, want)
 		}
 	}
 }
 
-func TestThreeDrives(t *testing.T) {
+// TestTwoDrives: an account has a backup drive, which is its default drive,
+// and a resource drive, with separate trees, both reached by either API with
+// the same token (§16).
+func TestTwoDrives(t *testing.T) {
 	f := startFake(t, Options{})
 	ids := map[string]string{
 		DriveDefault:  f.AddFile("/a.txt", []byte("default")),
 		DriveResource: f.AddFileTo(DriveResource, "/a.txt", []byte("resource")),
-		DriveBackup:   f.AddSyntheticTo(DriveBackup, "/a.txt", 3000),
+	}
+	if id, ok := f.FileIDIn(DriveBackup, "/a.txt"); !ok || id != ids[DriveDefault] || f.DriveIDOf(DriveBackup) != f.DriveID() {
+		t.Fatalf("unexpected backup drive; got %q %v; want the default drive's file", id, ok)
 	}
 	f.AddFolderTo(DriveResource, "/Only/Here")
 	s := openLogin(t, f)
@@ -66,19 +71,20 @@ func TestThreeDrives(t *testing.T) {
 			if body.status != http.StatusOK {
 				t.Fatalf("unexpected CDN status; got %d %s; want 200", body.status, body.raw)
 			}
-			if drive != DriveBackup && string(body.raw) != drive {
+			if string(body.raw) != drive {
 				t.Fatalf("unexpected content; got %q; want %q", body.raw, drive)
 			}
-			if drive == DriveBackup && len(body.raw) != 3000 {
-				t.Fatalf("unexpected synthetic size; got %d; want 3000", len(body.raw))
-			}
-			if drive == DriveDefault {
-				return
-			}
-			// The legacy API sees the default drive only.
+			// The legacy API reaches both drives with the same token (§16).
 			resp = legacy.post(t, "/v2/file/list", map[string]any{"drive_id": driveID, "parent_file_id": "root"})
-			if resp.status != http.StatusNotFound || resp.code(t) != "NotFound.Drive" {
-				t.Fatalf("unexpected legacy listing of %s; got %d %s; want 404 NotFound.Drive", drive, resp.status, resp.raw)
+			found = false
+			for _, it := range items(t, resp) {
+				found = found || it["file_id"] == id && it["drive_id"] == driveID
+			}
+			if resp.status != http.StatusOK || !found {
+				t.Fatalf("unexpected legacy listing of %s; got %d %s; want its file", drive, resp.status, resp.raw)
+			}
+			if got := get(t, s.c, legacy.linkIn(t, driveID, id), ""); string(got.raw) != drive {
+				t.Fatalf("unexpected legacy link content; got %d %q; want %q", got.status, got.raw, drive)
 			}
 		})
 	}
@@ -87,7 +93,7 @@ func TestThreeDrives(t *testing.T) {
 		t.Fatalf("unexpected /Only in the default drive; got it; want it in resource only")
 	}
 	// A file id of one drive is unknown in another.
-	resp := s.post(t, "/adrive/v1.0/openFile/get", map[string]any{"drive_id": f.DriveIDOf(DriveBackup), "file_id": ids[DriveResource]})
+	resp := s.post(t, "/adrive/v1.0/openFile/get", map[string]any{"drive_id": f.DriveIDOf(DriveDefault), "file_id": ids[DriveResource]})
 	if resp.status != http.StatusNotFound || resp.code(t) != "NotFound.File" {
 		t.Fatalf("unexpected cross-drive get; got %d %s; want 404 NotFound.File", resp.status, resp.raw)
 	}
@@ -170,11 +176,11 @@ func TestOpenListPaging(t *testing.T) {
 	// ("root") does not accept it.
 	f := startFake(t, Options{PageSize: 2})
 	for i := range 3 {
-		f.AddFileTo(DriveBackup, fmt.Sprintf("/f%d", i), nil)
+		f.AddFileTo(DriveResource, fmt.Sprintf("/f%d", i), nil)
 		f.AddFile(fmt.Sprintf("/f%d", i), nil)
 	}
 	s := openLogin(t, f)
-	first := s.post(t, "/adrive/v1.0/openFile/list", map[string]any{"drive_id": f.DriveIDOf(DriveBackup), "parent_file_id": "root"})
+	first := s.post(t, "/adrive/v1.0/openFile/list", map[string]any{"drive_id": f.DriveIDOf(DriveResource), "parent_file_id": "root"})
 	marker, _ := first.fields(t)["next_marker"].(string)
 	resp := s.post(t, "/adrive/v1.0/openFile/list", map[string]any{"drive_id": f.DriveID(), "parent_file_id": "root", "marker": marker})
 	if resp.status != http.StatusBadRequest || resp.code(t) != "InvalidParameter.Marker" {
@@ -184,22 +190,22 @@ func TestOpenListPaging(t *testing.T) {
 
 func TestOpenGetByPath(t *testing.T) {
 	f := startFake(t, Options{})
-	id := f.AddFileTo(DriveBackup, "/Movies/a b.mkv", []byte("x"))
-	folder, _ := f.FileIDIn(DriveBackup, "/Movies")
+	id := f.AddFileTo(DriveResource, "/Movies/a b.mkv", []byte("x"))
+	folder, _ := f.FileIDIn(DriveResource, "/Movies")
 	f.AddFile("/Movies/default only.mkv", []byte("y"))
 	s := openLogin(t, f)
-	backup := f.DriveIDOf(DriveBackup)
+	resource := f.DriveIDOf(DriveResource)
 	tests := []struct {
 		drive, path string
 		status      int
 		want        string // file_id or error code
 	}{
-		{backup, "/Movies/a b.mkv", 200, id},
-		{backup, "/Movies", 200, folder},
-		{backup, "/Movies/default only.mkv", 404, "NotFound.File"},
-		{backup, "/", 404, "NotFound.File"},
-		{backup, "/Movies/", 404, "NotFound.File"},
-		{backup, "Movies/a b.mkv", 400, "InvalidParameter.FilePath"},
+		{resource, "/Movies/a b.mkv", 200, id},
+		{resource, "/Movies", 200, folder},
+		{resource, "/Movies/default only.mkv", 404, "NotFound.File"},
+		{resource, "/", 404, "NotFound.File"},
+		{resource, "/Movies/", 404, "NotFound.File"},
+		{resource, "Movies/a b.mkv", 400, "InvalidParameter.FilePath"},
 		{"nope", "/Movies", 404, "NotFound.Drive"},
 	}
 	for _, tc := range tests {
@@ -212,8 +218,8 @@ func TestOpenGetByPath(t *testing.T) {
 			got := m["code"]
 			if tc.status == 200 {
 				got = m["file_id"]
-				if m["drive_id"] != backup {
-					t.Fatalf("unexpected drive_id; got %v; want %s", m["drive_id"], backup)
+				if m["drive_id"] != resource {
+					t.Fatalf("unexpected drive_id; got %v; want %s", m["drive_id"], resource)
 				}
 			}
 			if got != tc.want {
@@ -221,7 +227,7 @@ func TestOpenGetByPath(t *testing.T) {
 			}
 		})
 	}
-	resp := s.post(t, "/adrive/v1.0/openFile/get", map[string]any{"drive_id": backup, "file_id": id})
+	resp := s.post(t, "/adrive/v1.0/openFile/get", map[string]any{"drive_id": resource, "file_id": id})
 	if resp.status != http.StatusOK || resp.fields(t)["name"] != "a b.mkv" {
 		t.Fatalf("unexpected openFile/get; got %d %s; want 200 a b.mkv", resp.status, resp.raw)
 	}

@@ -21,6 +21,20 @@ const (
 	msgShareExpireSec    = "expire_sec should be less or equal than 600"
 )
 
+// shareCanary is the X-Canary the share listing requires; without it the
+// service answers ParamFlowException (§13.5).
+const shareCanary = "client=web,app=share,version=v2.3.1"
+
+// writeParamFlow answers the service's flow-control refusal: code and
+// resultCode ParamFlowException with an opaque hex message (§13.5). The
+// status is not established; the fake uses 429, the family of refusals a
+// client retries.
+func writeParamFlow(w http.ResponseWriter) {
+	writeJSON(w, http.StatusTooManyRequests, map[string]string{
+		"code": "ParamFlowException", "resultCode": "ParamFlowException", "message": randomHex(16),
+	})
+}
+
 // shareStore holds the shares and their tokens, guarded by Fake.mu.
 type shareStore struct {
 	byID   map[string]*share
@@ -168,11 +182,16 @@ func (sh share) within(n *node) bool {
 }
 
 // serveShareList is POST /adrive/v3/file/list with x-share-token and no
-// Authorization or device session (§6). parent_file_id "root" is the shared
+// Authorization or device session (§6); without the share X-Canary it
+// answers ParamFlowException (§13.5). parent_file_id "root" is the shared
 // folder itself (its real id works too); folders outside the share answer
 // 404 NotFound.File, as if they did not exist. Items carry the sharer's
 // drive_id, which AList keeps for the download call, and the share_id.
 func (f *Fake) serveShareList(w http.ResponseWriter, r *http.Request, body []byte) {
+	if r.Header.Get("X-Canary") != shareCanary {
+		writeParamFlow(w)
+		return
+	}
 	sh, ok := f.checkShareToken(w, r)
 	var req listRequest
 	if !ok || !decodeBody(w, body, &req) || !checkShareID(w, sh, req.ShareID) {
@@ -192,11 +211,14 @@ func (f *Fake) serveShareList(w http.ResponseWriter, r *http.Request, body []byt
 	})
 }
 
-// serveShareDownloadURL is POST /v2/file/get_share_link_download_url (§6). It
-// needs the user's own legacy access token (checked first, by serveAPI) and
-// the share token. expire_sec defaults to 600 and larger values are refused.
-// The link is Referer-bound: AList fetches it with Referer
-// https://www.alipan.com/. Files outside the share answer 404 NotFound.File.
+// serveShareDownloadURL is POST /v2/file/get_share_link_download_url (§6),
+// which the service has taken offline (§13.7): it still checks what it used
+// to (the user's legacy access token, by serveAPI; the share token; the
+// share id; expire_sec at most 600; the sharer's drive; a file of the share)
+// and then answers 200 with an empty download_url and url, as OpenList #727
+// and AList #9208 report it today. (aligo #169 saw ParamFlowException
+// instead; the fake picks the later reports.) Shares play by copying (§15,
+// batch.go).
 func (f *Fake) serveShareDownloadURL(w http.ResponseWriter, r *http.Request, body []byte) {
 	sh, ok := f.checkShareToken(w, r)
 	var req struct {
@@ -209,8 +231,6 @@ func (f *Fake) serveShareDownloadURL(w http.ResponseWriter, r *http.Request, bod
 		return
 	}
 	switch secs := req.ExpireSec; {
-	case secs == 0:
-		req.ExpireSec = maxShareExpireSec
 	case secs < 0:
 		writeAPIError(w, http.StatusBadRequest, "InvalidParameter.ExpireSec", "The input parameter expire_sec is not valid. ")
 		return
@@ -224,20 +244,19 @@ func (f *Fake) serveShareDownloadURL(w http.ResponseWriter, r *http.Request, bod
 	f.mu.Lock()
 	n := f.fs.byID[req.FileID]
 	visible := n != nil && sh.within(n)
+	folder := visible && n.folder
 	f.mu.Unlock()
-	if !visible {
+	switch {
+	case !visible:
 		writeAPIError(w, http.StatusNotFound, "NotFound.File", msgFileNotFound)
 		return
-	}
-	resp, err := f.issueLink(&f.fs, req.FileID, req.ExpireSec, linkShare)
-	if err != nil {
-		writeAPIError(w, err.status, err.code, err.message)
+	case folder:
+		writeAPIError(w, http.StatusBadRequest, "InvalidResource.FileTypeFolder", "The resource file type folder is not supported. ")
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{
-		"download_url": resp.URL,
-		"url":          resp.URL,
-		"expiration":   resp.Expiration,
+		"download_url": "",
+		"url":          "",
 		"thumbnail":    "",
 	})
 }

@@ -29,6 +29,16 @@ func (f *Fake) CutCDNAfter(n int64, times int) {
 	f.ctl.cutTimes = max(times, 0)
 }
 
+// StallCDNAfter makes the next `times` CDN GET responses send their headers
+// and n body bytes, then nothing more, holding the connection open until the
+// client goes away or the fake closes: a CDN that hangs mid-body.
+func (f *Fake) StallCDNAfter(n int64, times int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.ctl.stallAfter = max(n, 0)
+	f.ctl.stallTimes = int64(max(times, 0))
+}
+
 // SetCDNCutOnExpiry makes an in-flight body stop, with the connection
 // dropped, once Options.Now passes its link's x-oss-expires, as the real CDN
 // cuts long downloads when the signature lapses (§5.3).
@@ -59,7 +69,11 @@ func (f *Fake) stream(w http.ResponseWriter, r *http.Request, rd io.ReaderAt, st
 
 	f.mu.Lock()
 	rate, cutOnExpiry := f.ctl.throttle, f.ctl.cutOnExpiry
-	cutAt := int64(-1)
+	cutAt, stallAt := int64(-1), int64(-1)
+	if r.Method == http.MethodGet && f.ctl.stallTimes > 0 {
+		f.ctl.stallTimes--
+		stallAt = f.ctl.stallAfter
+	}
 	if r.Method == http.MethodGet && f.ctl.cutTimes > 0 {
 		f.ctl.cutTimes--
 		if f.ctl.cutAfter < length {
@@ -77,6 +91,13 @@ func (f *Fake) stream(w http.ResponseWriter, r *http.Request, rd io.ReaderAt, st
 	began := time.Now()
 	ctx := r.Context()
 	for sent := int64(0); sent < length; {
+		if stallAt >= 0 && sent >= stallAt {
+			_ = rc.Flush() // the headers, if no byte went yet
+			for ctx.Err() == nil && !f.isClosed() {
+				time.Sleep(10 * time.Millisecond)
+			}
+			return
+		}
 		if cutAt >= 0 && sent >= cutAt {
 			abortResponse(rc)
 		}
@@ -89,6 +110,9 @@ func (f *Fake) stream(w http.ResponseWriter, r *http.Request, rd io.ReaderAt, st
 		n := min(chunk, length-sent)
 		if cutAt >= 0 {
 			n = min(n, cutAt-sent)
+		}
+		if stallAt >= 0 {
+			n = min(n, stallAt-sent)
 		}
 		if m, _ := rd.ReadAt(buf[:n], start+sent); int64(m) < n {
 			abortResponse(rc) // content shorter than announced; cannot happen for blobs

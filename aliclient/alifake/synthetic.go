@@ -98,6 +98,9 @@ type blob struct {
 	size    int64
 	modTime time.Time // Last-Modified and updated_at of this version
 	deleted bool      // guarded by Fake.mu; set when the file is removed
+	// same, for a copy (batch.go), is the blob whose bytes these are: its
+	// memoised hashes serve both.
+	same *blob
 
 	once  sync.Once
 	sha1  string // upper-case hex, as the service reports content_hash
@@ -114,6 +117,9 @@ func (b *blob) reader() io.ReaderAt {
 
 // hashes returns the upper-case hex SHA-1 and the CRC-64/ECMA of the content.
 func (b *blob) hashes() (string, uint64) {
+	if b.same != nil {
+		return b.same.hashes()
+	}
 	b.once.Do(func() {
 		h := sha1.New()
 		c := crc64.New(crcTable)

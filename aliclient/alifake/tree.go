@@ -35,6 +35,8 @@ type fileSystem struct {
 	root    *node
 	byID    map[string]*node
 	blobs   map[string]*blob // by blob id, including replaced and removed ones
+	// capacity limits the content a copy may add (SetCapacity); 0 is none.
+	capacity int64
 }
 
 func (fs *fileSystem) init(driveID string) {

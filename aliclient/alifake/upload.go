@@ -145,14 +145,18 @@ type createResponse struct {
 // serveUploadCreate is POST /adrive/v2/file/createWithFolders (§7.1).
 func (f *Fake) serveUploadCreate(w http.ResponseWriter, r *http.Request, body []byte) {
 	var req createRequest
-	if !decodeBody(w, body, &req) || !f.checkDrive(w, req.DriveID) {
+	if !decodeBody(w, body, &req) {
 		return
 	}
-	f.create(w, r, &f.fs, req, false)
+	fs, ok := f.legacyDrive(w, req.DriveID)
+	if !ok {
+		return
+	}
+	f.create(w, r, fs, req, false)
 }
 
 // serveOpenUploadCreate is POST /adrive/v1.0/openFile/create (§7.2): the
-// legacy rules over any of the three drives, the proof checked against the
+// legacy rules over either drive of the account, the proof checked against the
 // Open access token.
 func (f *Fake) serveOpenUploadCreate(w http.ResponseWriter, r *http.Request, body []byte) {
 	var req createRequest

@@ -18,10 +18,14 @@ type completeRequest struct {
 // serveUploadComplete is POST /v2/file/complete (§7.1 step 6).
 func (f *Fake) serveUploadComplete(w http.ResponseWriter, _ *http.Request, body []byte) {
 	var req completeRequest
-	if !decodeBody(w, body, &req) || !f.checkDrive(w, req.DriveID) {
+	if !decodeBody(w, body, &req) {
 		return
 	}
-	f.complete(w, &f.fs, req, false)
+	fs, ok := f.legacyDrive(w, req.DriveID)
+	if !ok {
+		return
+	}
+	f.complete(w, fs, req, false)
 }
 
 // serveOpenUploadComplete is POST /adrive/v1.0/openFile/complete (§7.2 step

@@ -257,10 +257,14 @@ type uploadURLRequest struct {
 // serveUploadURL is POST /v2/file/get_upload_url (§7.1 step 7).
 func (f *Fake) serveUploadURL(w http.ResponseWriter, _ *http.Request, body []byte) {
 	var req uploadURLRequest
-	if !decodeBody(w, body, &req) || !f.checkDrive(w, req.DriveID) {
+	if !decodeBody(w, body, &req) {
 		return
 	}
-	f.refreshPartURLs(w, &f.fs, req, false)
+	fs, ok := f.legacyDrive(w, req.DriveID)
+	if !ok {
+		return
+	}
+	f.refreshPartURLs(w, fs, req, false)
 }
 
 // serveOpenUploadURL is POST /adrive/v1.0/openFile/getUploadUrl (§7.2).

@@ -22,7 +22,7 @@ import (
 // any stored copy counts for rapid upload. Called with Fake.mu held.
 func (f *Fake) blobsOfSize(size int64) []*blob {
 	var out []*blob
-	for _, fs := range []*fileSystem{&f.fs, &f.resource, &f.backup} {
+	for _, fs := range []*fileSystem{&f.fs, &f.resource} {
 		for _, n := range fs.byID {
 			if !n.folder && n.blob != nil && n.blob.size == size {
 				out = append(out, n.blob)

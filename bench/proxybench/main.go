@@ -103,9 +103,10 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	srv, err := streamer.New(streamer.Config{
-		Mode: streamer.ModeProxy, ReadyTimeout: 5 * time.Second, StreamIdleTimeout: 30 * time.Second, ResumeAttempts: 5,
-	}, res, log)
+	cfg := streamer.DefaultConfig()
+	cfg.Mode = streamer.ModeProxy
+	cfg.AccessLog = false // as the nginx peer runs with access_log off
+	srv, err := streamer.New(cfg, res, log)
 	if err != nil {
 		return err
 	}

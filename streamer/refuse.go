@@ -1,0 +1,196 @@
+package streamer
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"crypto/subtle"
+	"net"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/valyala/fasthttp"
+
+	"github.com/alilink/alilink/resolver"
+)
+
+// A PUT that its headers alone refuse (no or a wrong admin token, uploads off,
+// a read-only drive, a bad path or X-Content-Sha1, a Content-Length over
+// ALILINK_UPLOAD_MAX) is answered before a byte of its body is read: an
+// unauthenticated client must not make alilink hold buffers for a body it
+// will never take. fasthttp reads up to 8 KiB of a streamed body before it
+// calls the handler, and answers "Expect: 100-continue" itself; so the check
+// runs in its HeaderReceived hook, which makes such a request bodiless (no
+// Expect, Content-Length 0) and marks it with the reason, and the handler
+// then answers the mark and closes the connection.
+
+// refusal is why a PUT is refused from its headers (0: it is not).
+type refusal uint8
+
+const (
+	refuseNone refusal = iota
+	refuseOff
+	refuseToken
+	refusePath
+	refuseRoot
+	refuseReadOnly
+	refuseHash
+	refuseSize
+)
+
+// refusedHeader carries the refusal from the hook to the handler. The hook
+// deletes whatever a client sent under that name.
+const refusedHeader = "X-Alilink-Refused"
+
+// headerReceived is fasthttp's HeaderReceived hook.
+func (s *Server) headerReceived(h *fasthttp.RequestHeader) fasthttp.RequestConfig {
+	if !h.IsPut() {
+		return fasthttp.RequestConfig{}
+	}
+	h.Del(refusedHeader)
+	if s.isAListPath(requestURIPath(h.RequestURI())) {
+		s.alistHeaderReceived(h) // /api/fs/put: AList's auth
+		return fasthttp.RequestConfig{}
+	}
+	if r := s.putRefusal(h, requestURIPath(h.RequestURI())); r != refuseNone {
+		h.Del(fasthttp.HeaderExpect)
+		h.SetContentLength(0)
+		h.Set(refusedHeader, strconv.Itoa(int(r)))
+	}
+	return fasthttp.RequestConfig{}
+}
+
+// requestURIPath is the path of a request target, still percent-encoded
+// (absolute-form too), or nil when it is neither form.
+func requestURIPath(uri []byte) []byte {
+	if len(uri) > 0 && uri[0] != '/' {
+		i := bytes.Index(uri, []byte("://"))
+		if i < 0 {
+			return nil
+		}
+		uri = uri[i+3:]
+		j := bytes.IndexAny(uri, "/?")
+		if j < 0 || uri[j] == '?' {
+			return []byte("/")
+		}
+		uri = uri[j:]
+	}
+	if i := bytes.IndexByte(uri, '?'); i >= 0 {
+		uri = uri[:i]
+	}
+	return uri
+}
+
+// putRefusal judges a PUT from its headers, in the order the handler would
+// answer. raw is the request path (nil: not judged here).
+func (s *Server) putRefusal(h *fasthttp.RequestHeader, raw []byte) refusal {
+	switch {
+	case s.cfg.AdminToken == "":
+		return refuseOff
+	case !s.authorizedHeader(h):
+		return refuseToken
+	}
+	if raw != nil {
+		p, err := resolver.CleanPath(raw)
+		switch {
+		case err != nil:
+			return refusePath
+		case p == "/":
+			return refuseRoot
+		}
+	}
+	if !s.res.CanUpload() {
+		return refuseReadOnly
+	}
+	if want := strings.ToLower(strings.TrimSpace(string(h.Peek("X-Content-Sha1")))); want != "" &&
+		(len(want) != 40 || strings.Trim(want, "0123456789abcdef") != "") {
+		return refuseHash
+	}
+	if int64(h.ContentLength()) > int64(s.cfg.UploadMax) {
+		return refuseSize
+	}
+	return refuseNone
+}
+
+// writeRefusal answers a refused PUT.
+func (s *Server) writeRefusal(ctx *fasthttp.RequestCtx, r refusal) {
+	switch r {
+	case refuseOff, refuseToken:
+		ctx.Response.Header.Set("WWW-Authenticate", `Bearer realm="alilink"`)
+		msg := "admin token missing or wrong"
+		if r == refuseOff {
+			msg = "uploads are off: set ALILINK_ADMIN_TOKEN to enable them"
+		}
+		writeText(ctx, fasthttp.StatusUnauthorized, msg)
+	case refusePath:
+		s.writeError(ctx, resolver.ErrBadPath)
+	case refuseRoot:
+		writeText(ctx, fasthttp.StatusBadRequest, "a file needs a name")
+	case refuseReadOnly:
+		ctx.Response.Header.Set("Allow", "GET, HEAD")
+		writeText(ctx, fasthttp.StatusMethodNotAllowed, "this drive is read-only (a share link)")
+	case refuseHash:
+		writeText(ctx, fasthttp.StatusBadRequest, "X-Content-Sha1 is not a SHA-1 in hex")
+	case refuseSize:
+		writeText(ctx, fasthttp.StatusRequestEntityTooLarge, "larger than ALILINK_UPLOAD_MAX")
+	}
+}
+
+// markedRefusal is the refusal headerReceived marked the request with.
+func markedRefusal(h *fasthttp.RequestHeader) refusal {
+	v := h.Peek(refusedHeader)
+	if len(v) == 0 {
+		return refuseNone
+	}
+	n, err := strconv.Atoi(string(v))
+	if err != nil || n <= 0 || n > int(refuseSize) {
+		return refuseNone
+	}
+	return refusal(n)
+}
+
+// answerRefused answers a PUT its headers refused and closes the connection
+// the way nginx's lingering close does: after the answer went out, the rest of
+// what the client is still sending is read and dropped for a short while
+// (into a small buffer), so that closing on unread bytes does not reset the
+// connection before the client read the answer.
+func (s *Server) answerRefused(ctx *fasthttp.RequestCtx, r refusal) {
+	s.writeRefusal(ctx, r)
+	ctx.SetConnectionClose()
+	raw := ctx.Conn()
+	ctx.Hijack(func(c net.Conn) { lingerClose(raw, c) })
+}
+
+// Bounds of the lingering close: time only (bytes read into a 512-byte
+// buffer and dropped cost nothing to hold).
+const (
+	lingerTime    = 2 * time.Second
+	lingerTimeout = 500 * time.Millisecond
+)
+
+func lingerClose(raw, c net.Conn) {
+	if cw, ok := raw.(interface{ CloseWrite() error }); ok {
+		_ = cw.CloseWrite()
+	}
+	var buf [512]byte
+	end := time.Now().Add(lingerTime)
+	for {
+		d := min(time.Until(end), lingerTimeout)
+		if d <= 0 || c.SetReadDeadline(time.Now().Add(d)) != nil {
+			return
+		}
+		if _, err := c.Read(buf[:]); err != nil {
+			return
+		}
+	}
+}
+
+// authorizedHeader tells whether the request carries the admin token.
+func (s *Server) authorizedHeader(h *fasthttp.RequestHeader) bool {
+	tok, ok := strings.CutPrefix(string(h.Peek("Authorization")), "Bearer ")
+	if !ok {
+		return false
+	}
+	got := sha256.Sum256([]byte(strings.TrimSpace(tok)))
+	return subtle.ConstantTimeCompare(got[:], s.admin[:]) == 1
+}
