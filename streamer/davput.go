@@ -33,7 +33,7 @@ func (d *dav) davUpload(ctx context.Context, p string, body io.Reader, overwrite
 		_ = f.Close()
 		_ = os.Remove(f.Name())
 	}()
-	sp := &spool{f: f, body: body, max: int64(s.cfg.UploadMax), h: sha1.New(), conn: n.conn, idle: s.cfg.StreamIdleTimeout}
+	sp := &spool{f: f, w: f, body: body, max: int64(s.cfg.UploadMax), h: sha1.New(), conn: n.conn, idle: s.cfg.StreamIdleTimeout}
 	defer sp.release()
 	if err := sp.fill(); err != nil {
 		return resolver.Item{}, err

@@ -48,6 +48,9 @@ func (s *Server) headerReceived(h *fasthttp.RequestHeader) fasthttp.RequestConfi
 		return fasthttp.RequestConfig{}
 	}
 	h.Del(refusedHeader)
+	if s.dav != nil && s.dav.match(requestURIPath(h.RequestURI())) {
+		return fasthttp.RequestConfig{}
+	}
 	if s.isAListPath(requestURIPath(h.RequestURI())) {
 		s.alistHeaderReceived(h) // /api/fs/put: AList's auth
 		return fasthttp.RequestConfig{}
