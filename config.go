@@ -57,6 +57,9 @@ func loadConfig() (Config, error) {
 	if cfg.Client.StateDir == "" {
 		cfg.Client.StateDir = defaultStateDir()
 	}
+	if cfg.Streamer.AList.Provider == "" {
+		cfg.Streamer.AList.Provider = streamer.ProviderFor(cfg.Client.Driver)
+	}
 	if cfg.Streamer.SpoolDir == "" {
 		cfg.Streamer.SpoolDir = cfg.Client.StateDir
 	}

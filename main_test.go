@@ -90,7 +90,8 @@ func TestDefaultConfigsMatchEnv(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg.Streamer.SpoolDir = "" // main's default is the state dir
+	cfg.Streamer.SpoolDir = ""       // main's default is the state dir
+	cfg.Streamer.AList.Provider = "" // main's default follows ALILINK_DRIVER
 	if cfg.Streamer != streamer.DefaultConfig() {
 		t.Fatalf("streamer.DefaultConfig differs from the env defaults:\n%+v\n%+v", streamer.DefaultConfig(), cfg.Streamer)
 	}

@@ -53,6 +53,10 @@ func (s *Server) headerReceived(h *fasthttp.RequestHeader) fasthttp.RequestConfi
 	if s.dav != nil && s.dav.match(raw) {
 		return fasthttp.RequestConfig{} // WebDAV judges its own PUTs (Basic auth, read-only)
 	}
+	if s.isAListPath(raw) {
+		s.alistHeaderReceived(h) // /api/fs/put: AList's auth
+		return fasthttp.RequestConfig{}
+	}
 	if r := s.putRefusal(h, raw); r != refuseNone {
 		h.Del(fasthttp.HeaderExpect)
 		h.SetContentLength(0)

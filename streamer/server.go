@@ -90,6 +90,8 @@ type Config struct {
 	SpoolDir string `env:"SPOOL_DIR"`
 	// DAV is WebDAV (ALILINK_DAV_*).
 	DAV DAVConfig `envPrefix:"DAV_"`
+	// AList is the AList v3 API door (ALILINK_ALIST_*).
+	AList AListConfig
 }
 
 // DefaultConfig is Config with the defaults of its env tags (main's test
@@ -100,6 +102,7 @@ func DefaultConfig() Config {
 		ResumeAttempts: 5, RewriteTTL: time.Hour, AccelLocation: "/_alilink/", AccessLog: true,
 		UploadMax: 20 << 30,
 		DAV:       DAVConfig{Prefix: "/dav", Mode: ModeAuto, LoginBurst: 10},
+		AList:     AListConfig{TokenTTL: 48 * time.Hour},
 	}
 }
 
@@ -151,6 +154,7 @@ type Server struct {
 	admin   [32]byte     // SHA-256 of the admin token, compared in constant time
 	streams atomic.Int64 // proxied streams running now
 	obs     *observer
+	alist   *alistAPI // nil: the AList door is off
 	// draining is set once shutdown began: /-/readyz answers 503 while
 	// in-flight requests finish.
 	draining atomic.Bool
@@ -202,6 +206,13 @@ func NewWith(cfg Config, res Resolver, deps Deps) (*Server, error) {
 		cfg.ClientWriteTimeout = DefaultConfig().ClientWriteTimeout
 	}
 	s := &Server{cfg: cfg, res: res, log: log, cdn: newCDNClient(cfg.StreamIdleTimeout), signer: sign.New(cfg.SignSecret)}
+	if !cfg.AList.Off {
+		a, err := newAListAPI(cfg.AList, cfg.DAV, cfg.SignSecret, cfg.AdminToken)
+		if err != nil {
+			return nil, err
+		}
+		s.alist = a
+	}
 	// Without an AccessLog the lines are slog records at INFO: a level above
 	// it turns them off.
 	accessLog := cfg.AccessLog && (deps.AccessLog != nil || log.Enabled(context.Background(), slog.LevelInfo))
@@ -285,6 +296,10 @@ func (s *Server) Handle(ctx *fasthttp.RequestCtx) {
 		start = ctx.Time()
 	}
 	raw := requestPath(ctx)
+	if s.isAListPath(raw) {
+		s.serveAList(ctx, raw, start)
+		return
+	}
 	if bytes.HasPrefix(raw, internalPrefix) {
 		s.serveInternal(ctx, raw)
 		s.finish(ctx, actInternal, logPath(raw), start)

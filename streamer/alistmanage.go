@@ -1,0 +1,326 @@
+package streamer
+
+import (
+	"context"
+	"crypto/sha1"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"strings"
+
+	"github.com/valyala/fasthttp"
+
+	"github.com/alilink/alilink/resolver"
+)
+
+// The write requests of AList's fsmanage.go.
+type (
+	alistRenameReq struct {
+		Path      string `json:"path"`
+		Name      string `json:"name"`
+		Overwrite bool   `json:"overwrite"`
+	}
+	alistMoveCopyReq struct {
+		SrcDir    string   `json:"src_dir"`
+		DstDir    string   `json:"dst_dir"`
+		Names     []string `json:"names"`
+		Overwrite bool     `json:"overwrite"`
+	}
+	alistRemoveReq struct {
+		Dir   string   `json:"dir"`
+		Names []string `json:"names"`
+	}
+)
+
+// alistMaxNames bounds the names of one move, copy or remove.
+const alistMaxNames = 1000
+
+// alistDeny refuses a write as AList does: a guest or a read-only user gets
+// 403 "permission denied" (a disabled guest was already refused with 401 by
+// alistAuth); a drive that cannot write (a share) gets 403 as well.
+func (s *Server) alistDeny(ctx *fasthttp.RequestCtx, u alistUser) (alistManager, bool) {
+	m, ok := s.res.(alistManager)
+	if !u.canWrite() || !ok || !m.CanManage() {
+		alistErr(ctx, alistForbidden, "permission denied")
+		return nil, true
+	}
+	return m, false
+}
+
+// alistName checks one name of a request: no separators, no dot segments.
+func alistName(n string) bool {
+	return n != "" && n != "." && n != ".." && !strings.ContainsAny(n, "/\\\x00")
+}
+
+func (s *Server) alistManage(ctx *fasthttp.RequestCtx, u alistUser, endpoint string) {
+	if !ctx.IsPost() {
+		writeText(ctx, fasthttp.StatusMethodNotAllowed, "method not allowed")
+		return
+	}
+	m, denied := s.alistDeny(ctx, u)
+	if denied {
+		return
+	}
+	switch endpoint {
+	case "/api/fs/mkdir":
+		var req alistPathReq
+		if !s.alistBind(ctx, &req) {
+			return
+		}
+		p, err := alistPath(req.Path)
+		if err != nil {
+			s.alistFail(ctx, err)
+			return
+		}
+		if p, err := s.alistMkdirAll(ctx, m, p); err != nil {
+			s.alistManageFail(ctx, err, p)
+			return
+		}
+	case "/api/fs/rename":
+		var req alistRenameReq
+		if !s.alistBind(ctx, &req) {
+			return
+		}
+		p, err := alistPath(req.Path)
+		if err == nil && (p == "/" || !alistName(req.Name)) {
+			err = resolver.ErrBadPath
+		}
+		if err != nil {
+			s.alistFail(ctx, err)
+			return
+		}
+		dst := joinChild(parentDir(p), req.Name)
+		if !s.alistMove(ctx, m, p, dst, req.Overwrite, false) {
+			return
+		}
+	case "/api/fs/move", "/api/fs/copy":
+		var req alistMoveCopyReq
+		if !s.alistBind(ctx, &req) {
+			return
+		}
+		src, err1 := alistPath(req.SrcDir)
+		dst, err2 := alistPath(req.DstDir)
+		if err := errors.Join(err1, err2); err != nil || len(req.Names) > alistMaxNames {
+			alistErr(ctx, alistBadReq, "bad path")
+			return
+		}
+		for _, n := range req.Names {
+			if !alistName(n) {
+				alistErr(ctx, alistBadReq, "bad name")
+				return
+			}
+			if !s.alistMove(ctx, m, joinChild(src, n), joinChild(dst, n), req.Overwrite, endpoint == "/api/fs/copy") {
+				return
+			}
+		}
+	case "/api/fs/remove":
+		var req alistRemoveReq
+		if !s.alistBind(ctx, &req) {
+			return
+		}
+		dir, err := alistPath(req.Dir)
+		if err != nil || len(req.Names) > alistMaxNames {
+			alistErr(ctx, alistBadReq, "bad path")
+			return
+		}
+		if len(req.Names) == 0 {
+			alistErr(ctx, alistBadReq, "empty file names")
+			return
+		}
+		for _, n := range req.Names {
+			if !alistName(n) {
+				alistErr(ctx, alistBadReq, "bad name")
+				return
+			}
+			if err := m.Trash(ctx, joinChild(dir, n)); err != nil {
+				s.alistManageFail(ctx, err, joinChild(dir, n))
+				return
+			}
+		}
+	}
+	alistOKResp(ctx, nil)
+}
+
+// alistMkdirAll creates p and the folders missing above it, as AList's
+// MakeDir does; a folder that exists is success. It answers the path that
+// failed.
+func (s *Server) alistMkdirAll(ctx context.Context, m alistManager, p string) (string, error) {
+	if p == "/" {
+		return p, nil
+	}
+	it, err := s.res.Stat(ctx, p)
+	switch {
+	case err == nil && it.Folder:
+		return p, nil
+	case err == nil:
+		return p, resolver.ErrExists
+	case !errors.Is(err, resolver.ErrNotFound):
+		return p, err
+	}
+	if q, err := s.alistMkdirAll(ctx, m, parentDir(p)); err != nil {
+		return q, err
+	}
+	if _, err := m.Mkdir(ctx, p); err != nil && !errors.Is(err, resolver.ErrExists) {
+		return p, err
+	}
+	return p, nil
+}
+
+// alistMove moves (or copies) src to dst; a taken dst is refused unless
+// overwrite, which trashes it first (a file onto a file only). On failure it
+// has answered.
+func (s *Server) alistMove(ctx *fasthttp.RequestCtx, m alistManager, src, dst string, overwrite, copy bool) bool {
+	if src == dst {
+		return true
+	}
+	if it, err := s.res.Stat(ctx, dst); err == nil {
+		if !overwrite || it.Folder {
+			alistErr(ctx, alistForbidden, fmt.Sprintf("file [%s] exists", it.Name))
+			return false
+		}
+		if err := m.Trash(ctx, dst); err != nil {
+			s.alistManageFail(ctx, err, dst)
+			return false
+		}
+	} else if !errors.Is(err, resolver.ErrNotFound) {
+		s.alistManageFail(ctx, err, dst)
+		return false
+	}
+	var err error
+	if copy {
+		_, err = m.Copy(ctx, src, dst)
+	} else {
+		_, err = m.Move(ctx, src, dst)
+	}
+	if err != nil {
+		s.alistManageFail(ctx, err, src)
+		return false
+	}
+	return true
+}
+
+func (s *Server) alistManageFail(ctx *fasthttp.RequestCtx, err error, p string) {
+	switch {
+	case errors.Is(err, resolver.ErrExists):
+		alistErr(ctx, alistForbidden, "file exists")
+	case errors.Is(err, resolver.ErrNoParent), errors.Is(err, resolver.ErrNotFolder):
+		alistErr(ctx, alistFailed, "parent folder not found")
+	case errors.Is(err, resolver.ErrBadTarget):
+		alistErr(ctx, alistBadReq, "cannot move or copy a folder into itself")
+	case errors.Is(err, resolver.ErrUnsupported):
+		alistErr(ctx, alistForbidden, "permission denied")
+	default:
+		s.log.Debug("alist api: write failed", "path", p, "err", err)
+		s.alistFail(ctx, err)
+	}
+}
+
+func parentDir(p string) string {
+	i := strings.LastIndexByte(p, '/')
+	if i <= 0 {
+		return "/"
+	}
+	return p[:i]
+}
+
+// alistHeaderReceived judges a PUT to the AList door from its headers, in
+// fasthttp's HeaderReceived hook (see refuse.go): one its token may not make
+// is made bodiless and marked, so that it is refused before a byte of its
+// body is read.
+func (s *Server) alistHeaderReceived(h *fasthttp.RequestHeader) {
+	u, refused := s.alistUserOf(h.Peek("Authorization"))
+	if refused == "" && u.canWrite() && s.res.CanUpload() && int64(h.ContentLength()) <= int64(s.cfg.UploadMax) {
+		return
+	}
+	h.Del(fasthttp.HeaderExpect)
+	h.SetContentLength(0)
+	h.Set(refusedHeader, "alist")
+}
+
+// alistPut answers PUT /api/fs/put (AList's FsStream): the body is the file,
+// File-Path its URL-encoded path, Overwrite: false refuses a taken name. The
+// body goes through the upload spool as alilink's own PUT; a refusal is
+// answered before the body is read.
+func (s *Server) alistPut(ctx *fasthttp.RequestCtx, u alistUser) {
+	if len(ctx.Request.Header.Peek(refusedHeader)) > 0 {
+		// Refused from its headers: its body is still on the wire.
+		ctx.SetConnectionClose()
+		if !u.canWrite() || !s.res.CanUpload() {
+			alistErr(ctx, alistForbidden, "permission denied")
+		} else {
+			alistErr(ctx, alistBadReq, "larger than ALILINK_UPLOAD_MAX")
+		}
+		return
+	}
+	sp := &spool{body: ctx.RequestBodyStream(), max: int64(s.cfg.UploadMax), h: sha1.New(),
+		conn: ctx.Conn(), idle: s.cfg.StreamIdleTimeout}
+	defer sp.release()
+	s.alistPutBody(ctx, u, sp)
+	if !sp.discard(drainMax) {
+		ctx.SetConnectionClose()
+	}
+}
+
+func (s *Server) alistPutBody(ctx *fasthttp.RequestCtx, u alistUser, sp *spool) {
+	if !ctx.IsPut() {
+		writeText(ctx, fasthttp.StatusMethodNotAllowed, "method not allowed")
+		return
+	}
+	if !u.canWrite() || !s.res.CanUpload() {
+		alistErr(ctx, alistForbidden, "permission denied")
+		return
+	}
+	raw, err := url.PathUnescape(string(ctx.Request.Header.Peek("File-Path")))
+	if err != nil {
+		alistErr(ctx, alistBadReq, "bad File-Path")
+		return
+	}
+	p, err := alistPath(raw)
+	if err != nil || p == "/" {
+		alistErr(ctx, alistBadReq, "bad File-Path")
+		return
+	}
+	overwrite := !strings.EqualFold(string(ctx.Request.Header.Peek("Overwrite")), "false")
+	if it, err := s.res.Stat(ctx, p); err == nil {
+		if !overwrite || it.Folder {
+			alistErr(ctx, alistForbidden, "file exists")
+			return
+		}
+	} else if !errors.Is(err, resolver.ErrNotFound) {
+		s.alistFail(ctx, err)
+		return
+	}
+	size := int64(ctx.Request.Header.ContentLength())
+	if size > int64(s.cfg.UploadMax) {
+		alistErr(ctx, alistBadReq, "larger than ALILINK_UPLOAD_MAX")
+		return
+	}
+	_ = os.MkdirAll(s.spoolDir(), 0o700)
+	f, err := os.CreateTemp(s.spoolDir(), spoolPattern)
+	if err != nil {
+		s.log.Error("cannot create an upload spool file", "dir", s.spoolDir(), "err", err)
+		alistErr(ctx, alistFailed, "cannot spool the upload")
+		return
+	}
+	defer func() {
+		_ = f.Close()
+		_ = os.Remove(f.Name())
+	}()
+	sp.f, sp.w = f, s.spoolWriter(f)
+	if err := sp.fill(); err != nil {
+		alistErr(ctx, alistBadReq, "the body could not be read in full")
+		return
+	}
+	if err := sp.verify(size, ""); err != nil {
+		alistErr(ctx, alistBadReq, "the body does not match Content-Length")
+		return
+	}
+	src := resolver.UploadSource{Size: sp.n, SHA1: hex.EncodeToString(sp.h.Sum(nil)), Data: f}
+	if _, _, err := s.res.Upload(ctx, p, src, overwrite); err != nil {
+		s.alistManageFail(ctx, err, p)
+		return
+	}
+	alistOKResp(ctx, nil)
+}
