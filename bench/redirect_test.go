@@ -26,7 +26,7 @@ func newServer(b testing.TB, mode, path string, content []byte) *streamer.Server
 	res, err := resolver.New(resolver.Config{
 		RootFolderID: "root", PathCacheSize: 1000, PathCacheTTL: time.Hour, ListCacheSize: 100,
 		NegativeTTL: time.Second, LinkCacheSize: 1000, LinkMargin: time.Minute, ResolveTimeout: 5 * time.Second,
-	}, c, nil, nil)
+	}, c, resolver.Deps{})
 	if err != nil {
 		b.Fatal(err)
 	}
