@@ -91,6 +91,10 @@ func serveCmd(ctx context.Context, args []string, stderr io.Writer) error {
 	return serve(ctx, a, nil)
 }
 
+// The replicas' Redis state is the resolver's shared link cache; redisstate
+// may not import resolver (resolver sits above aliclient), so the check is here.
+var _ resolver.SharedLinks = (*redisstate.State)(nil)
+
 // app is a configured alilink: the drive client and what it reports to.
 type app struct {
 	cfg   Config
@@ -159,7 +163,7 @@ func (a *app) resolver() (*resolver.Resolver, error) {
 	if a.shared != nil {
 		deps.Shared = a.shared
 	}
-	return resolver.NewWith(a.cfg.Resolver, a.drive, deps)
+	return resolver.New(a.cfg.Resolver, a.drive, deps)
 }
 
 // davRedis is the Redis client of WebDAV's shared locks.

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"net/url"
 	"time"
+
+	"github.com/alilink/alilink/internal/defaults"
 )
 
 // Config is the drive client's configuration, read from ALILINK_* variables by main.
@@ -52,6 +54,10 @@ type Config struct {
 	// MaxRetries bounds retries of one call on 429, 5xx and transport errors.
 	MaxRetries int `env:"API_RETRIES" envDefault:"4"`
 }
+
+// DefaultConfig is Config with the defaults of its env tags (no refresh
+// token, no state dir), for callers that build a Config in code.
+func DefaultConfig() Config { return defaults.FromTags[Config]() }
 
 // Validate names the first bad variable.
 func (c *Config) Validate() error {

@@ -2,7 +2,6 @@ package aliclient
 
 import (
 	"context"
-	"time"
 
 	"golang.org/x/time/rate"
 
@@ -78,15 +77,11 @@ func (l *limits) wait(ctx context.Context, ep *endpoint, obs Observer) error {
 			Message: "this account's request budget is spent for now", RetryAfter: d, kind: ErrRateLimited}
 	}
 	obs.Waited(ep.name, "governor", d)
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
+	if !wait.Sleep(ctx, d) {
 		r.Cancel()
 		return ctx.Err()
 	}
+	return nil
 }
 
 // waitShared takes a call from the replicas' common bucket; ok is false when

@@ -36,7 +36,7 @@ func newServerLog(b testing.TB, mode, path string, content []byte, alog *streame
 	res, err := resolver.New(resolver.Config{
 		RootFolderID: "root", PathCacheSize: 1000, PathCacheTTL: time.Hour, ListCacheSize: 100,
 		NegativeTTL: time.Second, LinkCacheSize: 1000, LinkMargin: time.Minute, ResolveTimeout: 5 * time.Second,
-	}, c, nil, nil)
+	}, c, resolver.Deps{})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -159,7 +159,7 @@ func startAlilink(t *testing.T, mode string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := resolver.New(resolver.DefaultConfig(), c, nil, nil)
+	res, err := resolver.New(resolver.DefaultConfig(), c, resolver.Deps{})
 	if err != nil {
 		t.Fatal(err)
 	}

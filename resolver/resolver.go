@@ -16,6 +16,7 @@ import (
 	"golang.org/x/sync/singleflight"
 
 	"github.com/alilink/alilink/aliclient"
+	"github.com/alilink/alilink/internal/defaults"
 )
 
 // Item, Link and Health are the drive's types; streamer sees them through here.
@@ -65,14 +66,9 @@ type Config struct {
 	ResolveTimeout time.Duration `env:"RESOLVE_TIMEOUT" envDefault:"20s"`
 }
 
-// DefaultConfig is Config with the defaults of its env tags (main's test
-// keeps the two in step), for callers that build a Config in code.
-func DefaultConfig() Config {
-	return Config{
-		RootFolderID: "root", PathCacheSize: 20000, PathCacheTTL: 10 * time.Minute, ListCacheSize: 1000,
-		NegativeTTL: 10 * time.Second, LinkCacheSize: 10000, LinkMargin: time.Minute, ResolveTimeout: 20 * time.Second,
-	}
-}
+// DefaultConfig is Config with the defaults of its env tags, for callers
+// that build a Config in code.
+func DefaultConfig() Config { return defaults.FromTags[Config]() }
 
 // Validate names the first bad variable.
 func (c *Config) Validate() error {
@@ -122,16 +118,6 @@ type nopObserver struct{}
 func (nopObserver) Cache(string, bool)                   {}
 func (nopObserver) Fetched(string, time.Duration, error) {}
 
-// SharedLinks is a link cache that replicas share (Redis, aliclient/redisstate),
-// with a lock per file so that N replicas still make one drive call per file
-// and link lifetime.
-type SharedLinks interface {
-	GetLink(ctx context.Context, fileID string) (Link, bool, error)
-	PutLink(ctx context.Context, fileID string, l Link, ttl time.Duration) error
-	LockLink(ctx context.Context, fileID string, lease time.Duration) (release func(), ok bool, err error)
-	DeleteLink(ctx context.Context, fileID string) error
-}
-
 // Deps are a resolver's collaborators that are not configuration.
 type Deps struct {
 	Log      *slog.Logger
@@ -163,13 +149,8 @@ type Resolver struct {
 	linkFlight singleflight.Group
 }
 
-// New builds a resolver. now may be nil (time.Now).
-func New(cfg Config, drive Drive, log *slog.Logger, now func() time.Time) (*Resolver, error) {
-	return NewWith(cfg, drive, Deps{Log: log, Now: now})
-}
-
-// NewWith is New with every collaborator.
-func NewWith(cfg Config, drive Drive, deps Deps) (*Resolver, error) {
+// New builds a resolver over drive; every field of deps may be left zero.
+func New(cfg Config, drive Drive, deps Deps) (*Resolver, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -285,7 +266,7 @@ func (r *Resolver) children(ctx context.Context, dir, folderID string) ([]Item, 
 	r.obs.Cache("list", false)
 	// A listing walks every page at the drive's list rate (4/s): a folder of
 	// 20,000 files takes 25 s. It gets ten times the budget of a link.
-	v, err := r.sharedFor(ctx, 10*r.cfg.ResolveTimeout, &r.listFlight, dir, func(ctx context.Context) (any, error) {
+	v, err := r.flightFor(ctx, 10*r.cfg.ResolveTimeout, &r.listFlight, dir, func(ctx context.Context) (any, error) {
 		began := time.Now()
 		items, err := r.drive.List(ctx, folderID)
 		r.obs.Fetched("list", time.Since(began), err)
@@ -309,154 +290,21 @@ func (r *Resolver) children(ctx context.Context, dir, folderID string) ([]Item, 
 	return v.([]Item), nil
 }
 
-// Link returns a download link for a file that still has at least the margin
-// to live, from the cache or with one drive call however many ask at once.
-func (r *Resolver) Link(ctx context.Context, it Item) (Link, error) {
-	return r.link(ctx, it, r.now())
-}
-
-func (r *Resolver) link(ctx context.Context, it Item, now time.Time) (Link, error) {
-	if it.Folder {
-		return Link{}, fmt.Errorf("link %s: %w", it.Name, ErrIsFolder)
-	}
-	if c, ok := r.links.Get(it.ID); ok && c.freshAt(now) {
-		r.obs.Cache("link", true)
-		return c.Link, nil
-	}
-	r.obs.Cache("link", false)
-	return r.fetchLink(ctx, it.ID)
-}
-
-// fetchLink is Link's miss path, kept apart so that the hit path captures
-// nothing in a closure (a captured parameter would be moved to the heap on
-// every call).
-func (r *Resolver) fetchLink(ctx context.Context, id string) (Link, error) {
-	v, err := r.shared(ctx, &r.linkFlight, id, func(ctx context.Context) (any, error) {
-		// Another caller may have filled the cache while this one waited.
-		if c, ok := r.links.Get(id); ok && c.freshAt(r.now()) {
-			return c.Link, nil
-		}
-		if r.replicas != nil {
-			if l, handled, err := r.sharedLink(ctx, id); handled {
-				return l, err
-			}
-		}
-		return r.driveLink(ctx, id)
-	})
-	if err != nil {
-		return Link{}, err
-	}
-	return v.(Link), nil
-}
-
-// driveLink asks the drive and caches the answer.
-func (r *Resolver) driveLink(ctx context.Context, id string) (Link, error) {
-	began := time.Now()
-	l, err := r.drive.Link(ctx, id)
-	r.obs.Fetched("link", time.Since(began), err)
-	if err != nil {
-		return Link{}, err
-	}
-	c := r.cached(l, r.now())
-	if !c.freshAt(r.now()) {
-		r.log.Error("the drive's download link has expired already; is the clock right?",
-			"left", l.Expires.Sub(r.now()).Round(time.Second).String())
-		return Link{}, fmt.Errorf("link %s: %w", id, ErrLinkTooShort)
-	}
-	if c.margin < r.cfg.LinkMargin {
-		r.log.Debug("the drive's link lives less than twice ALILINK_LINK_MARGIN; using half its life as the margin",
-			"left", l.Expires.Sub(r.now()).Round(time.Second).String(), "margin", c.margin.String())
-	}
-	r.links.Add(id, c)
-	return l, nil
-}
-
-// sharedLink gets a link through the replicas' cache: a fresh one another
-// replica stored; else, holding the file's lock, one from the drive that is
-// then stored for the others; while another replica holds the lock, its link.
-// handled is false when the shared cache is unreachable: the caller then asks
-// the drive itself (serving beats counting).
-func (r *Resolver) sharedLink(ctx context.Context, id string) (l Link, handled bool, err error) {
-	for {
-		if l, ok, err := r.replicas.GetLink(ctx, id); err != nil {
-			return Link{}, false, nil
-		} else if c := r.cached(l, r.now()); ok && c.freshAt(r.now()) {
-			r.links.Add(id, c)
-			return l, true, nil
-		}
-		release, got, err := r.replicas.LockLink(ctx, id, r.cfg.ResolveTimeout)
-		if err != nil {
-			return Link{}, false, nil
-		}
-		if got {
-			defer release()
-			if l, ok, err := r.replicas.GetLink(ctx, id); err == nil && ok {
-				if c := r.cached(l, r.now()); c.freshAt(r.now()) {
-					r.links.Add(id, c)
-					return l, true, nil
-				}
-			}
-			l, err := r.driveLink(ctx, id)
-			if err != nil {
-				return Link{}, true, err
-			}
-			if ttl := l.Expires.Sub(r.now()) - r.cached(l, r.now()).margin; ttl > 0 {
-				_ = r.replicas.PutLink(ctx, id, l, ttl)
-			}
-			return l, true, nil
-		}
-		t := time.NewTimer(50 * time.Millisecond)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return Link{}, true, ctx.Err()
-		case <-t.C:
-		}
-	}
-}
-
-// DropLink forgets a cached link that turned out dead (expired early, 403)
-// so the next Link asks the drive again. A newer link is kept.
-func (r *Resolver) DropLink(fileID, url string) {
-	if c, ok := r.links.Peek(fileID); ok && c.URL == url {
-		r.links.Remove(fileID)
-	}
-}
-
 // negKey is p's key in the negative cache. The seed is random per process,
 // so nobody can craft a path that collides with another.
 func (r *Resolver) negKey(p string) uint64 { return maphash.String(r.negSeed, p) }
 
-// cachedLink is a link with the margin it is handed out with.
-type cachedLink struct {
-	Link
-	margin time.Duration
-}
-
-// cached gives l, got at now, its margin: ALILINK_LINK_MARGIN, or half the
-// link's life when it lives less than twice the margin (a drive or share
-// that hands out short links), so that a fresh link is always served.
-// (A link another replica stored is judged by the life it has left; the
-// shared cache already dropped it at its own margin.)
-func (r *Resolver) cached(l Link, now time.Time) cachedLink {
-	return cachedLink{Link: l, margin: min(r.cfg.LinkMargin, l.Expires.Sub(now)/2)}
-}
-
-func (c cachedLink) freshAt(now time.Time) bool {
-	return now.Add(c.margin).Before(c.Expires)
-}
-
-// shared runs fn once for all concurrent callers of key. fn runs detached from
+// flight runs fn once for all concurrent callers of key. fn runs detached from
 // the callers (a client hanging up must not fail the others, and the caller's
 // context may be a *fasthttp.RequestCtx that is recycled when its handler
 // returns), bounded by ResolveTimeout or the first caller's earlier deadline.
 // Each caller still stops waiting when its own context ends.
-func (r *Resolver) shared(ctx context.Context, g *singleflight.Group, key string, fn func(context.Context) (any, error)) (any, error) {
-	return r.sharedFor(ctx, r.cfg.ResolveTimeout, g, key, fn)
+func (r *Resolver) flight(ctx context.Context, g *singleflight.Group, key string, fn func(context.Context) (any, error)) (any, error) {
+	return r.flightFor(ctx, r.cfg.ResolveTimeout, g, key, fn)
 }
 
-// sharedFor is shared with its own budget.
-func (r *Resolver) sharedFor(ctx context.Context, budget time.Duration, g *singleflight.Group, key string, fn func(context.Context) (any, error)) (any, error) {
+// flightFor is flight with its own budget.
+func (r *Resolver) flightFor(ctx context.Context, budget time.Duration, g *singleflight.Group, key string, fn func(context.Context) (any, error)) (any, error) {
 	deadline := time.Now().Add(budget)
 	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
 		deadline = d

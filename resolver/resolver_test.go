@@ -31,7 +31,7 @@ func start(t *testing.T, opts alifake.Options, cfg resolver.Config) (*alifake.Fa
 func startDriver(t *testing.T, driver string, opts alifake.Options, cfg resolver.Config) (*alifake.Fake, *resolver.Resolver) {
 	t.Helper()
 	fake, c := aliclienttest.StartDriver(t, driver, opts, nil)
-	r, err := resolver.New(cfg, c, nil, opts.Now)
+	r, err := resolver.New(cfg, c, resolver.Deps{Now: opts.Now})
 	if err != nil {
 		t.Fatal(err)
 	}

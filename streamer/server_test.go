@@ -73,7 +73,7 @@ func envOn(t *testing.T, driver string, fake *alifake.Fake, opts alifake.Options
 	}
 	// Short-lived test links (LinkTTL of seconds) are served under this
 	// margin too: the resolver then uses half their life.
-	res, err := resolver.New(rcfg, c, log, opts.Now)
+	res, err := resolver.New(rcfg, c, resolver.Deps{Log: log, Now: opts.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -419,7 +419,7 @@ func TestOpenBurst(t *testing.T) {
 	}
 	rcfg := resolver.DefaultConfig()
 	rcfg.ResolveTimeout = 3 * time.Second
-	res, err := resolver.New(rcfg, c, nil, nil)
+	res, err := resolver.New(rcfg, c, resolver.Deps{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -99,7 +99,7 @@ func run() error {
 	res, err := resolver.New(resolver.Config{
 		RootFolderID: "root", PathCacheSize: 1000, PathCacheTTL: time.Hour, ListCacheSize: 100,
 		NegativeTTL: 10 * time.Second, LinkCacheSize: 1000, LinkMargin: time.Minute, ResolveTimeout: 30 * time.Second,
-	}, client, log, nil)
+	}, client, resolver.Deps{Log: log})
 	if err != nil {
 		return err
 	}
