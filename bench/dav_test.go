@@ -77,7 +77,7 @@ func BenchmarkDAVPropfind5000(b *testing.B) {
 	for i := range n {
 		fake.AddFile(fmt.Sprintf("/big/Episode %04d - a longish title to be realistic.mkv", i), bytes.Repeat([]byte{'x'}, i%7))
 	}
-	res, err := resolver.New(resolver.DefaultConfig(), c, nil, nil)
+	res, err := resolver.New(resolver.DefaultConfig(), c, resolver.Deps{})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -82,7 +82,7 @@ func newDAVEnvOn(t *testing.T, driver string, fake *alifake.Fake, opts alifake.O
 	}
 	rcfg := resolver.DefaultConfig()
 	rcfg.ResolveTimeout = 5 * time.Second
-	res, err := resolver.New(rcfg, c, log, opts.Now)
+	res, err := resolver.New(rcfg, c, resolver.Deps{Log: log, Now: opts.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
