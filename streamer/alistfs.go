@@ -386,39 +386,7 @@ func (s *Server) alistDown(ctx *fasthttp.RequestCtx, raw []byte, start time.Time
 			return actError, p, false
 		}
 	}
-	if mode == ModeProxy || mode == ModeRewrite {
-		it, err := s.res.Stat(ctx, p)
-		switch {
-		case err != nil:
-			s.writeError(ctx, err)
-			return actError, p, false
-		case it.Folder:
-			s.serveFolder(ctx, p, exp)
-			return actListing, p, false
-		case mode == ModeRewrite:
-			s.serveRewrite(ctx, p, exp)
-			return actRewrite, p, false
-		default:
-			return actProxy, p, s.serveProxy(ctx, it, nil, p, start)
-		}
-	}
-	it, l, err := s.res.Resolve(ctx, p)
-	switch {
-	case err != nil:
-		s.writeError(ctx, err)
-		return actError, p, false
-	case it.Folder:
-		s.serveFolder(ctx, p, exp)
-		return actListing, p, false
-	case mode == ModeAccel:
-		s.serveAccel(ctx, it, l)
-		return actAccel, p, false
-	case mode == ModeAuto && l.RefererBound():
-		return actProxy, p, s.serveProxy(ctx, it, &l, p, start)
-	default:
-		s.serveRedirect(ctx, l)
-		return actRedirect, p, false
-	}
+	return s.serveByMode(ctx, p, exp, mode, start)
 }
 
 // alistManager is the resolver's file management the write endpoints use.

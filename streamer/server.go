@@ -350,7 +350,14 @@ func (s *Server) route(ctx *fasthttp.RequestCtx, raw []byte, start time.Time) (a
 	if act, done := s.routeView(ctx, p, exp); done {
 		return act, p, false
 	}
-	switch s.cfg.Mode {
+	return s.serveByMode(ctx, p, exp, s.cfg.Mode, start)
+}
+
+// serveByMode answers a clean, authorised drive path by mode: one look-up
+// (Stat for proxy and rewrite, Resolve otherwise), then the folder's listing
+// or the file's answer. Every door that serves files calls it.
+func (s *Server) serveByMode(ctx *fasthttp.RequestCtx, p string, exp int64, mode string, start time.Time) (act int, _ string, streaming bool) {
+	switch mode {
 	case ModeProxy, ModeRewrite:
 		it, err := s.res.Stat(ctx, p)
 		switch {
@@ -360,7 +367,7 @@ func (s *Server) route(ctx *fasthttp.RequestCtx, raw []byte, start time.Time) (a
 		case it.Folder:
 			s.serveFolder(ctx, p, exp)
 			return actListing, p, false
-		case s.cfg.Mode == ModeRewrite:
+		case mode == ModeRewrite:
 			s.serveRewrite(ctx, p, exp)
 			return actRewrite, p, false
 		default:
@@ -375,15 +382,15 @@ func (s *Server) route(ctx *fasthttp.RequestCtx, raw []byte, start time.Time) (a
 	case it.Folder:
 		s.serveFolder(ctx, p, exp)
 		return actListing, p, false
-	case s.cfg.Mode == ModeAccel:
+	case mode == ModeAccel:
 		s.serveAccel(ctx, it, l)
 		return actAccel, p, false
-	case s.cfg.Mode == ModeAuto && l.RefererBound():
+	case mode == ModeAuto && l.RefererBound():
 		// A player following a 302 cannot send the Referer the CDN wants.
 		s.log.Debug("auto: proxying a Referer-bound link", "path", p)
 		return actProxy, p, s.serveProxy(ctx, it, &l, p, start)
 	default:
-		if s.cfg.Mode == ModeAuto {
+		if mode == ModeAuto {
 			s.log.Debug("auto: redirecting", "path", p)
 		}
 		s.serveRedirect(ctx, l)
