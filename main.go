@@ -205,7 +205,7 @@ func serve(ctx context.Context, a *app, ready func(addr string)) error {
 		defer rdb.Close()
 		sdeps.DAVLocks = davlocks.NewRedis(rdb, redisstate.Prefix(cfg.RedisPrefix, cfg.Client.Driver, cfg.Client.ShareID))
 	}
-	srv, err := streamer.NewWith(cfg.Streamer, res, sdeps)
+	srv, err := streamer.New(cfg.Streamer, res, sdeps)
 	if err != nil {
 		return err
 	}

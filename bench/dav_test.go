@@ -84,7 +84,7 @@ func BenchmarkDAVPropfind5000(b *testing.B) {
 	cfg := streamer.DefaultConfig()
 	cfg.AccessLog = false
 	cfg.AdminToken = davToken
-	srv, err := streamer.New(cfg, res, nil)
+	srv, err := streamer.New(cfg, res, streamer.Deps{})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -10,12 +10,12 @@ import (
 	"time"
 
 	"github.com/valyala/fasthttp"
-	"github.com/valyala/fasthttp/fasthttputil"
 
 	"github.com/alilink/alilink/aliclient/aliclienttest"
 	"github.com/alilink/alilink/aliclient/alifake"
 	"github.com/alilink/alilink/resolver"
 	"github.com/alilink/alilink/streamer"
+	"github.com/alilink/alilink/streamer/streamertest"
 )
 
 const hotPath = "/Movies/Big Buck Bunny (2008).mkv"
@@ -46,7 +46,7 @@ func newServerLog(b testing.TB, mode, path string, content []byte, alog *streame
 	cfg := streamer.DefaultConfig()
 	cfg.Mode = mode
 	cfg.AccessLog = alog != nil
-	srv, err := streamer.NewWith(cfg, res, streamer.Deps{AccessLog: alog})
+	srv, err := streamer.New(cfg, res, streamer.Deps{AccessLog: alog})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -58,10 +58,7 @@ func newServerLog(b testing.TB, mode, path string, content []byte, alog *streame
 // client for it.
 func serveInMemory(b testing.TB, srv *streamer.Server, stream bool) *fasthttp.HostClient {
 	b.Helper()
-	ln := fasthttputil.NewInmemoryListener()
-	hs := srv.HTTPServer()
-	go func() { _ = hs.Serve(ln) }()
-	b.Cleanup(func() { _ = hs.Shutdown(); _ = ln.Close() })
+	ln := streamertest.ServeInMemory(b, srv)
 	return &fasthttp.HostClient{
 		Addr: "alilink", Dial: func(string) (net.Conn, error) { return ln.Dial() },
 		StreamResponseBody: stream, MaxConns: 64, ReadBufferSize: 64 << 10,

@@ -24,6 +24,7 @@ import (
 	"github.com/alilink/alilink/aliclient/alifake"
 	"github.com/alilink/alilink/resolver"
 	"github.com/alilink/alilink/streamer"
+	"github.com/alilink/alilink/streamer/streamertest"
 )
 
 const fileSize = 6 << 20
@@ -165,42 +166,12 @@ func startAlilink(t *testing.T, mode string) string {
 	}
 	cfg := streamer.DefaultConfig()
 	cfg.Mode = mode
-	srv, err := streamer.New(cfg, res, nil)
+	srv, err := streamer.New(cfg, res, streamer.Deps{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	hs := srv.HTTPServer()
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		_ = hs.Serve(ln)
-	}()
-	t.Cleanup(func() {
-		_ = hs.Shutdown()
-		<-done
-		srv.Close()
-	})
-	return ln.Addr().String()
-}
-
-// needTool finds a front server. CI installs them and sets
-// ALILINK_REQUIRE_TOOLS=1, so there a missing one fails instead of skipping.
-func needTool(t *testing.T, name string) string {
-	t.Helper()
-	for _, p := range []string{name, "/usr/sbin/" + name, "/usr/bin/" + name} {
-		if path, err := exec.LookPath(p); err == nil {
-			return path
-		}
-	}
-	if os.Getenv("ALILINK_REQUIRE_TOOLS") != "" {
-		t.Fatalf("%s is required (ALILINK_REQUIRE_TOOLS is set) but not installed", name)
-	}
-	t.Skipf("%s not installed (Debian package %s)", name, name)
-	return ""
+	t.Cleanup(srv.Close)
+	return streamertest.ServeTCP(t, srv)
 }
 
 // example reads a shipped example and substitutes addresses, failing if a
@@ -233,7 +204,7 @@ func freePort(t *testing.T) int {
 
 func startNginx(t *testing.T, alilinkAddr string) string {
 	t.Helper()
-	bin := needTool(t, "nginx")
+	bin := streamertest.NeedTool(t, "nginx")
 	dir := t.TempDir()
 	port := freePort(t)
 	site := example(t, "nginx/alilink.conf", "127.0.0.1:8080", alilinkAddr, "listen 80;", fmt.Sprintf("listen 127.0.0.1:%d;", port))
@@ -265,7 +236,7 @@ http {
 
 func startCaddy(t *testing.T, alilinkAddr string) string {
 	t.Helper()
-	bin := needTool(t, "caddy")
+	bin := streamertest.NeedTool(t, "caddy")
 	dir := t.TempDir()
 	port, admin := freePort(t), freePort(t)
 	site := example(t, "caddy/Caddyfile", "127.0.0.1:8080", alilinkAddr,

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/alilink/alilink/streamer"
+	"github.com/alilink/alilink/streamer/streamertest"
 )
 
 func (e *alistEnv) names(t *testing.T, tok, p string) string {
@@ -31,7 +32,7 @@ func (e *alistEnv) names(t *testing.T, tok, p string) string {
 // do: PUT, File-Path URL-encoded, the token as Authorization.
 func curlPut(t *testing.T, base, tok, p string, data []byte, hdr ...string) string {
 	t.Helper()
-	bin := needTool(t, "curl")
+	bin := streamertest.NeedTool(t, "curl")
 	f := filepath.Join(t.TempDir(), "body")
 	if err := os.WriteFile(f, data, 0o600); err != nil {
 		t.Fatal(err)

@@ -22,6 +22,7 @@ import (
 	"github.com/alilink/alilink/aliclient/alifake"
 	"github.com/alilink/alilink/streamer"
 	"github.com/alilink/alilink/streamer/sign"
+	"github.com/alilink/alilink/streamer/streamertest"
 )
 
 const alistSecret = "alist-sign-secret-0123456789"
@@ -192,7 +193,7 @@ func (e *alistEnv) login(t *testing.T, user, pass string) string {
 // curl fetches u the way a player does (following redirects) and returns the body.
 func curl(t *testing.T, u string, args ...string) []byte {
 	t.Helper()
-	bin := needTool(t, "curl")
+	bin := streamertest.NeedTool(t, "curl")
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	out, err := exec.CommandContext(ctx, bin, append([]string{"-sS", "-f", "-L", "--max-redirs", "3", u}, args...)...).Output()

@@ -16,13 +16,14 @@ import (
 	"github.com/alilink/alilink/aliclient/alifake"
 	"github.com/alilink/alilink/streamer"
 	"github.com/alilink/alilink/streamer/sign"
+	"github.com/alilink/alilink/streamer/streamertest"
 )
 
 // chromium starts Debian's Chromium headless with a fresh profile and
 // collects every console error, uncaught exception and error log entry.
 func chromium(t *testing.T) (context.Context, func() []string) {
 	t.Helper()
-	exe := needTool(t, "chromium")
+	exe := streamertest.NeedTool(t, "chromium")
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(exe), chromedp.UserDataDir(t.TempDir()),
 		chromedp.Flag("headless", true), chromedp.Flag("no-sandbox", true), chromedp.Flag("disable-gpu", true),

@@ -15,6 +15,7 @@ import (
 	"github.com/alilink/alilink/aliclient/alifake"
 	"github.com/alilink/alilink/streamer"
 	"github.com/alilink/alilink/streamer/sign"
+	"github.com/alilink/alilink/streamer/streamertest"
 )
 
 // runTool runs a program with a deadline and returns its combined output.
@@ -52,7 +53,7 @@ func writeTree(t *testing.T, want map[string]string) string {
 // TestRcloneHTTP: rclone's http backend lists the index recursively with the
 // exact names and sizes, and rclone check --download finds every byte equal.
 func TestRcloneHTTP(t *testing.T) {
-	rclone := needTool(t, "rclone")
+	rclone := streamertest.NeedTool(t, "rclone")
 	for _, mode := range []string{streamer.ModeAuto, streamer.ModeProxy} {
 		t.Run(mode, func(t *testing.T) {
 			env := newEnv(t, alifake.Options{}, streamer.Config{Mode: mode})
@@ -86,7 +87,7 @@ func TestRcloneHTTP(t *testing.T) {
 // the files and the folders' index pages (the player and playlist links lie
 // outside the folder, so -np never follows them).
 func TestWgetMirror(t *testing.T) {
-	wget := needTool(t, "wget")
+	wget := streamertest.NeedTool(t, "wget")
 	env := newEnv(t, alifake.Options{}, streamer.Config{Mode: streamer.ModeAuto})
 	want := awkwardTree(env)
 	want[`Sub "x" & 'y' #2/inner #2.mkv`] = "inner"
@@ -127,7 +128,7 @@ func TestWgetMirror(t *testing.T) {
 // ffmpeg, as TestFFprobeThroughProxy makes its sample.
 func makeWebM(t *testing.T) []byte {
 	t.Helper()
-	ffmpeg := needTool(t, "ffmpeg")
+	ffmpeg := streamertest.NeedTool(t, "ffmpeg")
 	p := filepath.Join(t.TempDir(), "clip.webm")
 	out, err := runTool(t, "", ffmpeg, "-v", "error", "-f", "lavfi", "-i", "testsrc=duration=4:size=320x180:rate=15",
 		"-f", "lavfi", "-i", "sine=frequency=440:duration=4", "-c:v", "libvpx-vp9", "-deadline", "realtime", "-cpu-used", "8",
@@ -145,7 +146,7 @@ func makeWebM(t *testing.T) []byte {
 // TestPlaylistMPV: mpv plays the folder's ?format=m3u, with signs on, each
 // entry carrying the folder sign's expiry.
 func TestPlaylistMPV(t *testing.T) {
-	mpv := needTool(t, "mpv")
+	mpv := streamertest.NeedTool(t, "mpv")
 	clip := makeWebM(t)
 	env := newEnv(t, alifake.Options{}, streamer.Config{Mode: streamer.ModeAuto, SignSecret: testSecret})
 	env.fake.AddFile("/Media/Ocean's #1.webm", clip)

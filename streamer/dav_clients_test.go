@@ -13,6 +13,7 @@ import (
 
 	"github.com/alilink/alilink/aliclient/alifake"
 	"github.com/alilink/alilink/streamer"
+	"github.com/alilink/alilink/streamer/streamertest"
 )
 
 // run runs a program with env added, bounded in time, and returns its
@@ -38,7 +39,7 @@ func run(t *testing.T, env []string, stdin string, bin string, args ...string) s
 // delete. A redirected read reaches the CDN from rclone itself and carries
 // no Authorization.
 func TestDAVRclone(t *testing.T) {
-	bin := needTool(t, "rclone")
+	bin := streamertest.NeedTool(t, "rclone")
 	for _, mode := range []string{streamer.ModeAuto, streamer.ModeProxy} {
 		t.Run(mode, func(t *testing.T) {
 			env := newDAVEnv(t, "drive", alifake.Options{}, streamer.Config{DAV: streamer.DAVConfig{Mode: mode}}, false)
@@ -131,7 +132,7 @@ func TestDAVRclone(t *testing.T) {
 // TestDAVCadaver drives cadaver (neon): ls, get, put, mkcol, move. neon does
 // not follow redirects, so in auto mode its GET is proxied.
 func TestDAVCadaver(t *testing.T) {
-	bin := needTool(t, "cadaver")
+	bin := streamertest.NeedTool(t, "cadaver")
 	const user, pass = "bob", "bob-pass-1234"
 	env := newDAVEnv(t, "drive", alifake.Options{},
 		streamer.Config{DAV: streamer.DAVConfig{Htpasswd: htpasswd(t, user, pass)}}, false)

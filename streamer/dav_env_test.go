@@ -4,7 +4,6 @@ import (
 	"crypto/sha1"
 	"encoding/base64"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -19,6 +18,7 @@ import (
 	"github.com/alilink/alilink/aliclient/alifake"
 	"github.com/alilink/alilink/resolver"
 	"github.com/alilink/alilink/streamer"
+	"github.com/alilink/alilink/streamer/streamertest"
 )
 
 // davEnv is alilink with WebDAV on a loopback TCP port (for the real
@@ -108,26 +108,12 @@ func newDAVEnvOn(t *testing.T, driver string, fake *alifake.Fake, opts alifake.O
 		scfg.DAV.Htpasswd = htpasswd(t, davUser, davPass, "viewer", "viewer-pass")
 	}
 	deps.Log = log
-	srv, err := streamer.NewWith(scfg, res, deps)
+	srv, err := streamer.New(scfg, res, deps)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(srv.Close)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	hs := srv.HTTPServer()
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		_ = hs.Serve(ln)
-	}()
-	t.Cleanup(func() {
-		_ = hs.Shutdown()
-		<-done
-	})
-	base := "http://" + ln.Addr().String()
+	base := "http://" + streamertest.ServeTCP(t, srv)
 	tr := &http.Transport{}
 	t.Cleanup(tr.CloseIdleConnections)
 	return &davEnv{driver: driver, fake: fake, res: res, srv: srv, base: base, url: base + scfg.DAV.Prefix + "/", logs: logs,

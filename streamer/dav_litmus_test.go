@@ -17,6 +17,7 @@ import (
 	"github.com/alilink/alilink/aliclient/alifake"
 	"github.com/alilink/alilink/streamer"
 	"github.com/alilink/alilink/streamer/davlocks"
+	"github.com/alilink/alilink/streamer/streamertest"
 )
 
 // litmusSuites are the suites of the WebDAV conformance test litmus.
@@ -63,7 +64,7 @@ func runLitmus(t *testing.T, bin, url string, auth ...string) (map[string]litmus
 // file system on the same machine in the same run: no suite may pass fewer
 // tests than the baseline. The counts are in the README's WebDAV section.
 func TestLitmus(t *testing.T) {
-	bin := needTool(t, "litmus")
+	bin := streamertest.NeedTool(t, "litmus")
 
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

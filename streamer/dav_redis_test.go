@@ -17,6 +17,7 @@ import (
 	"github.com/alilink/alilink/aliclient/alifake"
 	"github.com/alilink/alilink/streamer"
 	"github.com/alilink/alilink/streamer/davlocks"
+	"github.com/alilink/alilink/streamer/streamertest"
 )
 
 // testRedis connects to the Redis .ci/run started (ALILINK_TEST_REDIS_URL)
@@ -25,7 +26,7 @@ func testRedis(t *testing.T) (*redis.Client, string) {
 	t.Helper()
 	url := os.Getenv("ALILINK_TEST_REDIS_URL")
 	if url == "" {
-		bin := needTool(t, "redis-server")
+		bin := streamertest.NeedTool(t, "redis-server")
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
 			t.Fatal(err)

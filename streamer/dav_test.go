@@ -15,12 +15,13 @@ import (
 
 	"github.com/alilink/alilink/aliclient/alifake"
 	"github.com/alilink/alilink/streamer"
+	"github.com/alilink/alilink/streamer/streamertest"
 )
 
 // curlStatus runs the real curl and returns the status and the headers.
 func curlStatus(t *testing.T, args ...string) (int, string) {
 	t.Helper()
-	bin := needTool(t, "curl")
+	bin := streamertest.NeedTool(t, "curl")
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	hdr := filepath.Join(t.TempDir(), "h")
@@ -392,7 +393,7 @@ func TestDAVConfig(t *testing.T) {
 	} {
 		cfg := streamer.DefaultConfig()
 		cfg.DAV = tc.dav
-		_, err := streamer.New(cfg, nil, nil)
+		_, err := streamer.New(cfg, nil, streamer.Deps{})
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Fatalf("%+v: got %v; want an error naming %s", tc.dav, err, tc.want)
 		}

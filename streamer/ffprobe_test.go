@@ -3,7 +3,6 @@ package streamer_test
 import (
 	"context"
 	"encoding/json"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,48 +13,20 @@ import (
 
 	"github.com/alilink/alilink/aliclient/alifake"
 	"github.com/alilink/alilink/streamer"
+	"github.com/alilink/alilink/streamer/streamertest"
 )
-
-// needTool finds a program the test needs. CI installs it and sets
-// ALILINK_REQUIRE_TOOLS=1, so there a missing tool fails the test instead of
-// skipping it.
-func needTool(t *testing.T, name string) string {
-	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		if os.Getenv("ALILINK_REQUIRE_TOOLS") != "" {
-			t.Fatalf("%s is required (ALILINK_REQUIRE_TOOLS is set) but not installed", name)
-		}
-		t.Skipf("%s not installed (see .ci/run for its Debian package)", name)
-	}
-	return p
-}
 
 // serveTCP serves env's alilink on a loopback port too, for programs that
 // cannot use the in-memory listener.
 func serveTCP(t *testing.T, env *testEnv) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	hs := env.srv.HTTPServer()
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		_ = hs.Serve(ln)
-	}()
-	t.Cleanup(func() {
-		_ = hs.Shutdown()
-		<-done
-	})
-	return "http://" + ln.Addr().String()
+	return "http://" + streamertest.ServeTCP(t, env.srv)
 }
 
 // TestFFprobeThroughProxy probes a small real video through the proxy. Its
 // index (moov) sits at the end of the file, so ffprobe must seek with Range.
 func TestFFprobeThroughProxy(t *testing.T) {
-	ffmpeg, ffprobe := needTool(t, "ffmpeg"), needTool(t, "ffprobe")
+	ffmpeg, ffprobe := streamertest.NeedTool(t, "ffmpeg"), streamertest.NeedTool(t, "ffprobe")
 	video := filepath.Join(t.TempDir(), "clip.mp4")
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()

@@ -22,6 +22,7 @@ import (
 
 	"github.com/alilink/alilink/aliclient/alifake"
 	"github.com/alilink/alilink/streamer"
+	"github.com/alilink/alilink/streamer/streamertest"
 )
 
 // goMemory is the memory the Go runtime holds from the system and has not
@@ -200,7 +201,7 @@ func TestRefusedPutExpectContinue(t *testing.T) {
 	}
 
 	// And with curl, which sends Expect: 100-continue for a large body.
-	curl := needTool(t, "curl")
+	curl := streamertest.NeedTool(t, "curl")
 	file := filepath.Join(t.TempDir(), "big.bin")
 	if err := os.WriteFile(file, bytes.Repeat([]byte{'z'}, 3<<20), 0o600); err != nil {
 		t.Fatal(err)

@@ -6,10 +6,8 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
-	"fmt"
 	"io"
 	"log/slog"
-	"net/url"
 	"os"
 	"strings"
 	"sync/atomic"
@@ -54,96 +52,6 @@ const (
 	ModeAccel = "accel"
 )
 
-// Config is the serving configuration.
-type Config struct {
-	Mode string `env:"MODE" envDefault:"auto"`
-	// ReadyTimeout bounds the token check behind /-/readyz.
-	ReadyTimeout time.Duration `env:"READY_TIMEOUT" envDefault:"5s"`
-	// MaxStreams caps concurrent proxied streams (0 = no cap); over it: 503.
-	MaxStreams int `env:"MAX_STREAMS" envDefault:"0"`
-	// StreamIdleTimeout fails a CDN read that waits this long for a byte.
-	StreamIdleTimeout time.Duration `env:"STREAM_IDLE_TIMEOUT" envDefault:"30s"`
-	// ClientWriteTimeout closes a proxied stream whose client accepts no
-	// byte for this long (a paused player that stopped reading), freeing its
-	// slot and its CDN connection.
-	ClientWriteTimeout time.Duration `env:"CLIENT_WRITE_TIMEOUT" envDefault:"60s"`
-	// ResumeAttempts bounds consecutive reconnection attempts of a stream
-	// that makes no progress.
-	ResumeAttempts int `env:"RESUME_ATTEMPTS" envDefault:"5"`
-	// SignSecret holds comma-separated HMAC secrets; when set, every data
-	// request needs a valid sign. The first secret signs.
-	SignSecret string `env:"SIGN_SECRET"`
-	// AdminToken enables /-/api/* for callers that send it as a bearer token.
-	AdminToken string `env:"ADMIN_TOKEN"`
-	// ProxyURL is the download proxy rewrite mode redirects to.
-	ProxyURL string `env:"PROXY_URL"`
-	// RewriteTTL is how long the signs of rewrite mode's redirects live.
-	RewriteTTL time.Duration `env:"REWRITE_TTL" envDefault:"1h"`
-	// AccelLocation is the nginx internal location accel mode redirects to.
-	AccelLocation string `env:"ACCEL_LOCATION" envDefault:"/_alilink/"`
-	// AccessLog writes one line per request.
-	AccessLog bool `env:"ACCESS_LOG" envDefault:"true"`
-	// UploadMax caps the body of a PUT (0: the default, 20GiB).
-	UploadMax ByteSize `env:"UPLOAD_MAX" envDefault:"20GiB"`
-	// SpoolDir holds upload bodies while they go to the drive (main's
-	// default: the state dir; empty here: the system's temporary dir).
-	SpoolDir string `env:"SPOOL_DIR"`
-	// DAV is WebDAV (ALILINK_DAV_*).
-	DAV DAVConfig `envPrefix:"DAV_"`
-	// AList is the AList v3 API door (ALILINK_ALIST_*).
-	AList AListConfig
-}
-
-// DefaultConfig is Config with the defaults of its env tags (main's test
-// keeps the two in step), for callers that build a Config in code.
-func DefaultConfig() Config {
-	return Config{
-		Mode: ModeAuto, ReadyTimeout: 5 * time.Second, StreamIdleTimeout: 30 * time.Second, ClientWriteTimeout: time.Minute,
-		ResumeAttempts: 5, RewriteTTL: time.Hour, AccelLocation: "/_alilink/", AccessLog: true,
-		UploadMax: 20 << 30,
-		DAV:       DAVConfig{Prefix: "/dav", Mode: ModeAuto, LoginBurst: 10},
-		AList:     AListConfig{TokenTTL: 48 * time.Hour},
-	}
-}
-
-// Validate names the first bad variable.
-func (c *Config) Validate() error {
-	switch c.Mode {
-	case ModeAuto, ModeRedirect, ModeProxy, ModeAccel:
-	case ModeRewrite:
-		u, err := url.Parse(c.ProxyURL)
-		if c.ProxyURL == "" || err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" {
-			return fmt.Errorf("ALILINK_PROXY_URL: rewrite mode needs the download proxy's base URL (http[s]://host[:port][/prefix])")
-		}
-		if !sign.New(c.SignSecret).Enabled() {
-			return fmt.Errorf("ALILINK_SIGN_SECRET: rewrite mode signs its redirects; set the secret the download proxy shares")
-		}
-	default:
-		return fmt.Errorf("ALILINK_MODE: %q is not one of auto, redirect, proxy, rewrite, accel", c.Mode)
-	}
-	switch {
-	case c.ReadyTimeout <= 0:
-		return fmt.Errorf("ALILINK_READY_TIMEOUT: must be positive")
-	case c.MaxStreams < 0:
-		return fmt.Errorf("ALILINK_MAX_STREAMS: must be 0 (no cap) or more, got %d", c.MaxStreams)
-	case c.StreamIdleTimeout <= 0:
-		return fmt.Errorf("ALILINK_STREAM_IDLE_TIMEOUT: must be positive")
-	case c.ClientWriteTimeout < 0:
-		return fmt.Errorf("ALILINK_CLIENT_WRITE_TIMEOUT: must be positive")
-	case c.ResumeAttempts < 1 || c.ResumeAttempts > 100:
-		return fmt.Errorf("ALILINK_RESUME_ATTEMPTS: must be within 1..100, got %d", c.ResumeAttempts)
-	case c.RewriteTTL < time.Minute:
-		return fmt.Errorf("ALILINK_REWRITE_TTL: must be at least 1m, got %s", c.RewriteTTL)
-	case !strings.HasPrefix(c.AccelLocation, "/") || strings.ContainsAny(c.AccelLocation, "?# \t\r\n"):
-		return fmt.Errorf("ALILINK_ACCEL_LOCATION: must be a path starting with /, got %q", c.AccelLocation)
-	case c.UploadMax < 0:
-		return fmt.Errorf("ALILINK_UPLOAD_MAX: negative")
-	case c.AdminToken != "" && len(c.AdminToken) < 16:
-		return fmt.Errorf("ALILINK_ADMIN_TOKEN: too short to be a secret (use 16 characters or more)")
-	}
-	return c.DAV.validate(c)
-}
-
 // Server is the HTTP front of alilink.
 type Server struct {
 	cfg     Config
@@ -181,13 +89,9 @@ type Deps struct {
 	DAVLocks webdav.LockSystem
 }
 
-// New builds a server. Close releases its CDN connections.
-func New(cfg Config, res Resolver, log *slog.Logger) (*Server, error) {
-	return NewWith(cfg, res, Deps{Log: log})
-}
-
-// NewWith is New with every collaborator.
-func NewWith(cfg Config, res Resolver, deps Deps) (*Server, error) {
+// New builds a server over res with its collaborators (the zero Deps: a
+// silent log, a private metric set). Close releases its CDN connections.
+func New(cfg Config, res Resolver, deps Deps) (*Server, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}

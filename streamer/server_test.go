@@ -12,13 +12,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/valyala/fasthttp/fasthttputil"
-
 	"github.com/alilink/alilink/aliclient"
 	"github.com/alilink/alilink/aliclient/aliclienttest"
 	"github.com/alilink/alilink/aliclient/alifake"
 	"github.com/alilink/alilink/resolver"
 	"github.com/alilink/alilink/streamer"
+	"github.com/alilink/alilink/streamer/streamertest"
 )
 
 // testEnv is alilink in front of the fake drive, served over an in-memory
@@ -96,23 +95,12 @@ func envOn(t *testing.T, driver string, fake *alifake.Fake, opts alifake.Options
 	if scfg.AccelLocation == "" {
 		scfg.AccelLocation = def.AccelLocation
 	}
-	srv, err := streamer.New(scfg, res, log)
+	srv, err := streamer.New(scfg, res, streamer.Deps{Log: log})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(srv.Close)
-	ln := fasthttputil.NewInmemoryListener()
-	hs := srv.HTTPServer()
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		_ = hs.Serve(ln)
-	}()
-	t.Cleanup(func() {
-		_ = hs.Shutdown()
-		_ = ln.Close()
-		<-done
-	})
+	ln := streamertest.ServeInMemory(t, srv)
 	tr := &http.Transport{DialContext: func(context.Context, string, string) (net.Conn, error) { return ln.Dial() }}
 	t.Cleanup(tr.CloseIdleConnections)
 	env := &testEnv{
@@ -425,7 +413,7 @@ func TestOpenBurst(t *testing.T) {
 	}
 	scfg := streamer.DefaultConfig()
 	scfg.Mode = streamer.ModeRedirect
-	srv, err := streamer.New(scfg, res, nil)
+	srv, err := streamer.New(scfg, res, streamer.Deps{})
 	if err != nil {
 		t.Fatal(err)
 	}

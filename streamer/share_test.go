@@ -17,6 +17,7 @@ import (
 	"github.com/alilink/alilink/aliclient"
 	"github.com/alilink/alilink/aliclient/alifake"
 	"github.com/alilink/alilink/streamer"
+	"github.com/alilink/alilink/streamer/streamertest"
 )
 
 // The share driver plays from copies in the user's drive (spec §15): the
@@ -95,7 +96,7 @@ func TestShareRedirect(t *testing.T) {
 
 // TestFFprobeShare probes a real video of a share through alilink.
 func TestFFprobeShare(t *testing.T) {
-	ffmpeg, ffprobe := needTool(t, "ffmpeg"), needTool(t, "ffprobe")
+	ffmpeg, ffprobe := streamertest.NeedTool(t, "ffmpeg"), streamertest.NeedTool(t, "ffprobe")
 	video := filepath.Join(t.TempDir(), "clip.mp4")
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()

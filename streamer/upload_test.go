@@ -18,6 +18,7 @@ import (
 	"github.com/alilink/alilink/aliclient/aliclienttest"
 	"github.com/alilink/alilink/aliclient/alifake"
 	"github.com/alilink/alilink/streamer"
+	"github.com/alilink/alilink/streamer/streamertest"
 )
 
 const adminToken = "upload-admin-token-0123456789"
@@ -340,7 +341,7 @@ func TestSpoolSweep(t *testing.T) {
 // file (curl waits for 100 Continue) to a folder URL, which curl completes
 // with the file's name, and a chunked upload from stdin; both read back.
 func TestUploadWithCurl(t *testing.T) {
-	curl := needTool(t, "curl")
+	curl := streamertest.NeedTool(t, "curl")
 	e, spool := uploadEnv(t, "drive", streamer.Config{})
 	base := serveTCP(t, e)
 	data := aliclienttest.RandomBytes(12<<20, 7)

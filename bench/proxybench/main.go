@@ -106,7 +106,7 @@ func run() error {
 	cfg := streamer.DefaultConfig()
 	cfg.Mode = streamer.ModeProxy
 	cfg.AccessLog = false // as the nginx peer runs with access_log off
-	srv, err := streamer.New(cfg, res, log)
+	srv, err := streamer.New(cfg, res, streamer.Deps{Log: log})
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,72 @@
+// Package streamertest serves a streamer.Server for tests: on a listener the
+// caller chose, on a loopback port or in memory, shut down at the test's end;
+// and finds the external programs (ffprobe, nginx, rclone…) tests drive.
+package streamertest
+
+import (
+	"net"
+	"os"
+	"os/exec"
+	"testing"
+
+	"github.com/valyala/fasthttp/fasthttputil"
+
+	"github.com/alilink/alilink/streamer"
+)
+
+// Serve serves srv on ln until the test ends, then shuts the HTTP server
+// down, closes ln and waits for Serve to return. srv itself stays open: the
+// caller's own cleanup (registered before) closes it after this one.
+func Serve(tb testing.TB, srv *streamer.Server, ln net.Listener) {
+	tb.Helper()
+	hs := srv.HTTPServer()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = hs.Serve(ln)
+	}()
+	tb.Cleanup(func() {
+		_ = hs.Shutdown()
+		_ = ln.Close()
+		<-done
+	})
+}
+
+// ServeTCP serves srv on a loopback port, for programs that cannot use an
+// in-memory listener, and returns its host:port.
+func ServeTCP(tb testing.TB, srv *streamer.Server) string {
+	tb.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	Serve(tb, srv, ln)
+	return ln.Addr().String()
+}
+
+// ServeInMemory serves srv on fasthttp's in-memory listener; dial it with
+// the listener's Dial.
+func ServeInMemory(tb testing.TB, srv *streamer.Server) *fasthttputil.InmemoryListener {
+	tb.Helper()
+	ln := fasthttputil.NewInmemoryListener()
+	Serve(tb, srv, ln)
+	return ln
+}
+
+// NeedTool finds an external program: CI installs them all (see .ci/run) and
+// sets ALILINK_REQUIRE_TOOLS, under which a missing one fails the test
+// instead of skipping it.
+func NeedTool(tb testing.TB, name string) string {
+	tb.Helper()
+	// nginx lives in /usr/sbin, which a user's PATH may lack.
+	for _, p := range []string{name, "/usr/sbin/" + name, "/usr/bin/" + name} {
+		if path, err := exec.LookPath(p); err == nil {
+			return path
+		}
+	}
+	if os.Getenv("ALILINK_REQUIRE_TOOLS") != "" {
+		tb.Fatalf("%s is required (ALILINK_REQUIRE_TOOLS is set) but not installed", name)
+	}
+	tb.Skipf("%s not installed (see .ci/run for its Debian package)", name)
+	return ""
+}
