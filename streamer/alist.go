@@ -106,7 +106,7 @@ const (
 
 // newAListAPI builds the door. Its users are WebDAV's: ALILINK_DAV_HTPASSWD,
 // ALILINK_DAV_READONLY_USERS (and ALILINK_DAV_READONLY makes them all so).
-func newAListAPI(cfg AListConfig, users DAVConfig, signSecret, adminToken string) (*alistAPI, error) {
+func newAListAPI(cfg AListConfig, users DAVConfig, htpw *htpasswd.File, signSecret, adminToken string) (*alistAPI, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
@@ -126,13 +126,7 @@ func newAListAPI(cfg AListConfig, users DAVConfig, signSecret, adminToken string
 		}
 		a.verifier = sign.New(keys)
 	}
-	if users.Htpasswd != "" {
-		f, err := htpasswd.Load(users.Htpasswd)
-		if err != nil {
-			return nil, fmt.Errorf("ALILINK_DAV_HTPASSWD: %w", err)
-		}
-		a.users = f
-	}
+	a.users = htpw
 	a.allRO = users.ReadOnly
 	for _, u := range strings.Split(users.ReadOnlyUsers, ",") {
 		if u = strings.TrimSpace(u); u != "" {

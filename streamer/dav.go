@@ -12,6 +12,7 @@ import (
 	"golang.org/x/net/webdav"
 
 	"github.com/alilink/alilink/resolver"
+	"github.com/alilink/alilink/streamer/htpasswd"
 	"github.com/alilink/alilink/streamer/sign"
 )
 
@@ -113,11 +114,8 @@ type dav struct {
 	fs      *davFS
 }
 
-func newDAV(s *Server, cfg DAVConfig, loopback bool, locks webdav.LockSystem) (*dav, error) {
-	auth, err := newDAVAuth(cfg, s.cfg.AdminToken, loopback)
-	if err != nil {
-		return nil, err
-	}
+func newDAV(s *Server, cfg DAVConfig, users *htpasswd.File, loopback bool, locks webdav.LockSystem) (*dav, error) {
+	auth := newDAVAuth(cfg, users, s.cfg.AdminToken, loopback)
 	d := &dav{s: s, prefix: cfg.Prefix, mode: cfg.Mode, auth: auth}
 	d.agents = defaultRedirectAgents
 	if a := strings.TrimSpace(cfg.RedirectAgents); a != "" {

@@ -1,35 +1,31 @@
 package streamer
 
 import (
-	"bufio"
-	"bytes"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"net"
-	"os"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/alilink/alilink/streamer/htpasswd"
 	lru "github.com/hashicorp/golang-lru/v2"
 	"github.com/valyala/fasthttp"
-	"golang.org/x/crypto/bcrypt"
 	"golang.org/x/time/rate"
 )
 
-// davAuth checks WebDAV credentials: HTTP Basic against an htpasswd file of
-// bcrypt hashes (the nginx, Caddy and rclone convention), or the admin token
-// as a bearer token. Without either configured, WebDAV is read-only and
-// only served when the server listens on loopback. Failed logins are
-// limited per client address. A bcrypt check costs tens of milliseconds, so
-// a verified user and password are remembered (as a SHA-256, never in clear)
-// for a few minutes: a client sends them with every request.
+// davAuth checks WebDAV credentials: HTTP Basic against the htpasswd file
+// (which remembers verified pairs: a client sends them with every request),
+// or the admin token as a bearer token. Without either configured, WebDAV is
+// read-only and only served when the server listens on loopback. Failed
+// logins are limited per client address.
 type davAuth struct {
-	users    map[string][]byte // user → bcrypt hash
-	ro       map[string]bool   // read-only users
+	users    *htpasswd.File  // nil: none
+	ro       map[string]bool // read-only users
 	admin    [32]byte
 	hasAdmin bool
 	// open: no credential is configured and the listener is loopback.
@@ -39,13 +35,7 @@ type davAuth struct {
 	burst    int
 
 	mu       sync.Mutex
-	verified *lru.Cache[[32]byte, davVerified]
 	failures *lru.Cache[string, *rate.Limiter]
-}
-
-type davVerified struct {
-	user    string
-	expires time.Time
 }
 
 // davUser is who a request authenticated as.
@@ -54,65 +44,45 @@ type davUser struct {
 	readOnly bool
 }
 
-const davVerifiedTTL = 5 * time.Minute
+// loadUsers reads ALILINK_DAV_HTPASSWD, the users WebDAV and the AList door
+// share (nil without the variable).
+func (c DAVConfig) loadUsers() (*htpasswd.File, error) {
+	if c.Htpasswd == "" {
+		return nil, nil
+	}
+	f, err := htpasswd.Load(c.Htpasswd)
+	if errors.Is(err, htpasswd.ErrEmpty) {
+		return nil, fmt.Errorf("ALILINK_DAV_HTPASSWD: %s holds no user", c.Htpasswd)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("ALILINK_DAV_HTPASSWD: %w", err)
+	}
+	return f, nil
+}
 
-func newDAVAuth(cfg DAVConfig, adminToken string, loopback bool) (*davAuth, error) {
-	a := &davAuth{users: map[string][]byte{}, ro: map[string]bool{}, burst: cfg.LoginBurst}
+func newDAVAuth(cfg DAVConfig, users *htpasswd.File, adminToken string, loopback bool) *davAuth {
+	a := &davAuth{users: users, ro: map[string]bool{}, burst: cfg.LoginBurst}
 	if a.burst < 1 {
 		a.burst = 10
 	}
-	a.verified, _ = lru.New[[32]byte, davVerified](1024)
 	a.failures, _ = lru.New[string, *rate.Limiter](10000)
 	if adminToken != "" {
 		a.admin, a.hasAdmin = sha256.Sum256([]byte(adminToken)), true
-	}
-	if cfg.Htpasswd != "" {
-		if err := a.load(cfg.Htpasswd); err != nil {
-			return nil, err
-		}
 	}
 	for _, u := range strings.Split(cfg.ReadOnlyUsers, ",") {
 		if u = strings.TrimSpace(u); u != "" {
 			a.ro[u] = true
 		}
 	}
-	if len(a.users) == 0 && !a.hasAdmin {
+	if a.users == nil && !a.hasAdmin {
 		a.open = loopback
 	}
-	return a, nil
-}
-
-// load reads an htpasswd file: "user:hash" lines, # comments; only bcrypt
-// hashes ($2y$, $2a$, $2b$: htpasswd -B) are accepted.
-func (a *davAuth) load(file string) error {
-	b, err := os.ReadFile(file)
-	if err != nil {
-		return fmt.Errorf("ALILINK_DAV_HTPASSWD: %w", err)
-	}
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	for n := 1; sc.Scan(); n++ {
-		line := strings.TrimSpace(sc.Text())
-		if line == "" || line[0] == '#' {
-			continue
-		}
-		user, hash, ok := strings.Cut(line, ":")
-		if !ok || user == "" {
-			return fmt.Errorf("ALILINK_DAV_HTPASSWD: line %d is not user:hash", n)
-		}
-		if _, err := bcrypt.Cost([]byte(hash)); err != nil {
-			return fmt.Errorf("ALILINK_DAV_HTPASSWD: line %d (user %q) is not a bcrypt hash; create it with htpasswd -B", n, user)
-		}
-		a.users[user] = []byte(hash)
-	}
-	if len(a.users) == 0 {
-		return fmt.Errorf("ALILINK_DAV_HTPASSWD: %s holds no user", file)
-	}
-	return nil
+	return a
 }
 
 // check authenticates a request; on failure it has answered (401 or 429).
 func (a *davAuth) check(ctx *fasthttp.RequestCtx) (davUser, bool) {
-	if len(a.users) == 0 && !a.hasAdmin {
+	if a.users == nil && !a.hasAdmin {
 		if a.open {
 			return davUser{readOnly: true}, true
 		}
@@ -160,29 +130,11 @@ func (a *davAuth) basic(enc string) (string, bool) {
 	if !ok {
 		return "", false
 	}
-	key := sha256.Sum256(raw)
-	now := time.Now()
-	if v, ok := a.verified.Get(key); ok && now.Before(v.expires) && v.user == user {
-		return user, true
-	}
-	hash, ok := a.users[user]
-	if !ok {
-		// Spend the same time as for a known user.
-		hash = davDummyHash()
-	}
-	if bcrypt.CompareHashAndPassword(hash, []byte(pass)) != nil || !ok {
+	if !a.users.Check(user, pass) {
 		return "", false
 	}
-	a.verified.Add(key, davVerified{user: user, expires: now.Add(davVerifiedTTL)})
 	return user, true
 }
-
-// davDummyHash is a bcrypt hash of nothing anyone types, compared against
-// for unknown users.
-var davDummyHash = sync.OnceValue(func() []byte {
-	h, _ := bcrypt.GenerateFromPassword([]byte("alilink: no such user"), bcrypt.DefaultCost)
-	return h
-})
 
 func (a *davAuth) limiter(ip string) *rate.Limiter {
 	a.mu.Lock()

@@ -18,6 +18,7 @@ import (
 	"golang.org/x/net/webdav"
 
 	"github.com/alilink/alilink/resolver"
+	"github.com/alilink/alilink/streamer/htpasswd"
 	"github.com/alilink/alilink/streamer/sign"
 )
 
@@ -110,8 +111,15 @@ func New(cfg Config, res Resolver, deps Deps) (*Server, error) {
 		cfg.ClientWriteTimeout = DefaultConfig().ClientWriteTimeout
 	}
 	s := &Server{cfg: cfg, res: res, log: log, cdn: newCDNClient(cfg.StreamIdleTimeout), signer: sign.New(cfg.SignSecret)}
+	var users *htpasswd.File // WebDAV's and the AList door's, loaded once
+	if !cfg.AList.Off || cfg.DAV.On() {
+		var err error
+		if users, err = cfg.DAV.loadUsers(); err != nil {
+			return nil, err
+		}
+	}
 	if !cfg.AList.Off {
-		a, err := newAListAPI(cfg.AList, cfg.DAV, cfg.SignSecret, cfg.AdminToken)
+		a, err := newAListAPI(cfg.AList, cfg.DAV, users, cfg.SignSecret, cfg.AdminToken)
 		if err != nil {
 			return nil, err
 		}
@@ -132,7 +140,7 @@ func New(cfg Config, res Resolver, deps Deps) (*Server, error) {
 	}
 	if cfg.DAV.On() {
 		var err error
-		if s.dav, err = newDAV(s, cfg.DAV, deps.Loopback, deps.DAVLocks); err != nil {
+		if s.dav, err = newDAV(s, cfg.DAV, users, deps.Loopback, deps.DAVLocks); err != nil {
 			return nil, err
 		}
 		if s.dav.mgr != nil && !s.dav.auth.readOnly {
