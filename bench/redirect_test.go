@@ -181,3 +181,12 @@ func TestBenchmarkSetups(t *testing.T) {
 		}
 	}
 }
+
+// TestRedirectAllocsOne: a 302 on a cache hit allocates once (the one the
+// benchmark reports), so a regression that hits the log on and off alike is
+// caught too.
+func TestRedirectAllocsOne(t *testing.T) {
+	if n := testing.AllocsPerRun(2000, redirectHandler(t, newServer(t, streamer.ModeRedirect, hotPath, []byte("film")))); n > 1 {
+		t.Fatalf("a 302 on a cache hit allocates %v times, want at most 1", n)
+	}
+}
