@@ -58,7 +58,12 @@ func TestLogin(t *testing.T) {
 			stdout, stderr, wait := runLogin(t)
 			id := pendingQR(t, fake)
 			fake.ScanQR(id)
-			time.Sleep(100 * time.Millisecond) // let a poll see the scan
+			// Confirm once a poll saw the scan (the test asserts its line).
+			for deadline := time.Now().Add(10 * time.Second); !strings.Contains(stdout.String(), "login: scanned"); time.Sleep(10 * time.Millisecond) {
+				if time.Now().After(deadline) {
+					t.Fatalf("no poll saw the scan: %s %s", stdout.String(), stderr.String())
+				}
+			}
 			fake.ConfirmQR(id)
 			if code := wait(); code != 0 {
 				t.Fatalf("login failed (%d): %s %s", code, stdout.String(), stderr.String())
