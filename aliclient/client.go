@@ -1,7 +1,8 @@
-// Package aliclient is the drive's HTTP API client: token refresh and rotation,
-// the device session, listing, lookups and download links, typed errors and one
-// retry policy, for the three drivers (drive, open, share). It knows nothing
-// about caching or serving.
+// Package aliclient is the drive's HTTP API client for the three drivers
+// (drive, open, share): it owns an account's tokens and their renewal, the
+// device session, the rate governor, the one retry loop and error decoder, and
+// the calls themselves (listing, lookups, links, uploads, file management). It
+// knows nothing about caching or serving.
 package aliclient
 
 import (
