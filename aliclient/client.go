@@ -1,7 +1,8 @@
-// Package aliclient is the drive's HTTP API client: token refresh and rotation,
-// the device session, listing, lookups and download links, typed errors and one
-// retry policy, for the three drivers (drive, open, share). It knows nothing
-// about caching or serving.
+// Package aliclient is the drive's HTTP API client for the three drivers
+// (drive, open, share): it owns an account's tokens and their renewal, the
+// device session, the rate governor, the one retry loop and error decoder, and
+// the calls themselves (listing, lookups, links, uploads, file management). It
+// knows nothing about caching or serving.
 package aliclient
 
 import (
@@ -92,11 +93,12 @@ type core struct {
 	// dev and createSession are the legacy device session (drive driver only).
 	dev           *device
 	createSession func(ctx context.Context, seenGen uint64) error
-	// share is the share token (share driver only).
-	share *shareTokens
-	// shared and sharedLimits coordinate with other replicas (optional).
-	shared      SharedTokens
-	sharedLease time.Duration
+	// shareToken is the share token (share driver only).
+	shareToken *shareToken
+	// replicas, when set, is the token state shared with other replicas
+	// (replicas.go); replicaLease bounds a replica's hold of its refresh lock.
+	replicas     SharedTokens
+	replicaLease time.Duration
 }
 
 // newCore fills the defaults of deps and loads the refresh token to start from.
@@ -120,11 +122,11 @@ func newCore(cfg Config, deps Deps) (*core, string, *tokenstore.Store, error) {
 		*u = strings.TrimRight(*u, "/")
 	}
 	if deps.SharedLease <= 0 {
-		deps.SharedLease = defaultSharedLease
+		deps.SharedLease = defaultReplicaLease
 	}
 	c := &core{cfg: cfg, log: deps.Logger, http: deps.HTTP, now: deps.Now, obs: deps.Observer, limits: newLimits(cfg),
-		shared: deps.Shared, sharedLease: deps.SharedLease}
-	c.limits.shared = deps.Limiter
+		replicas: deps.Shared, replicaLease: deps.SharedLease}
+	c.limits.replicas = deps.Limiter
 	rt, fromState, err := deps.Store.Load(cfg.RefreshToken)
 	if errors.Is(err, tokenstore.ErrEmpty) {
 		return nil, "", nil, fmt.Errorf("ALILINK_REFRESH_TOKEN: not set and no saved token in %s (get one with `alilink login`): %w", cfg.StateDir, ErrNoToken)
@@ -167,13 +169,13 @@ func (c *core) health(ctx context.Context) Health {
 	if err := c.tokens.stateError(); err != nil {
 		h.Problems = append(h.Problems, "the rotated refresh token could not be saved ("+err.Error()+"); it lives only in memory and a restart will need a new token")
 	}
-	if c.shared != nil {
-		if err := c.shared.Ping(ctx); err != nil {
+	if c.replicas != nil {
+		if err := c.replicas.Ping(ctx); err != nil {
 			h.Problems = append(h.Problems, "the shared state (Redis) is unreachable: serving with the tokens and links at hand, refreshing nothing")
 		}
 	}
-	if c.share != nil {
-		if _, err := c.share.get(ctx); err != nil {
+	if c.shareToken != nil {
+		if _, err := c.shareToken.get(ctx); err != nil {
 			h.Ready = false
 			h.Problems = append(h.Problems, "the share link cannot be opened: "+err.Error())
 		}

@@ -23,9 +23,9 @@ const (
 // answers 429 only when someone else shares the account.
 type limits struct {
 	list, link, other *rate.Limiter
-	// shared, when set, counts the account's calls across replicas; the local
-	// buckets stand in while it is unreachable.
-	shared               SharedLimiter
+	// replicas, when set, counts the account's calls across replicas; the
+	// local buckets stand in while it is unreachable.
+	replicas             SharedLimiter
 	rList, rLink, rOther float64
 }
 
@@ -60,8 +60,8 @@ func (l *limits) wait(ctx context.Context, ep *endpoint, obs Observer) error {
 	default:
 		return nil
 	}
-	if l.shared != nil {
-		if err, ok := l.waitShared(ctx, ep, class, perSecond, obs); ok {
+	if l.replicas != nil {
+		if err, ok := l.waitReplicas(ctx, ep, class, perSecond, obs); ok {
 			return err
 		}
 	}
@@ -84,11 +84,11 @@ func (l *limits) wait(ctx context.Context, ep *endpoint, obs Observer) error {
 	return nil
 }
 
-// waitShared takes a call from the replicas' common bucket; ok is false when
+// waitReplicas takes a call from the replicas' common bucket; ok is false when
 // the shared state is unreachable and the local bucket must decide.
-func (l *limits) waitShared(ctx context.Context, ep *endpoint, class string, perSecond float64, obs Observer) (error, bool) {
+func (l *limits) waitReplicas(ctx context.Context, ep *endpoint, class string, perSecond float64, obs Observer) (error, bool) {
 	for {
-		d, err := l.shared.Take(ctx, class, perSecond)
+		d, err := l.replicas.Take(ctx, class, perSecond)
 		if err != nil {
 			if ctx.Err() != nil {
 				return ctx.Err(), true

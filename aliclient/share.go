@@ -9,6 +9,7 @@ import (
 
 	"golang.org/x/sync/singleflight"
 
+	"github.com/alilink/alilink/internal/flight"
 	"github.com/alilink/alilink/internal/wait"
 )
 
@@ -64,7 +65,7 @@ func NewShare(cfg Config, deps Deps) (*ShareClient, error) {
 	c.dev = &device{}
 	c.createSession = own.createSession
 	c.tokens = newTokens(c, store, rt, c.refreshLegacy)
-	c.share = &shareTokens{c: c, id: cfg.ShareID, pwd: cfg.SharePwd}
+	c.shareToken = newShareToken(c, cfg.ShareID, cfg.SharePwd)
 	s := &ShareClient{core: c, own: own, pending: make(map[string]*time.Timer)}
 	s.stopCtx, s.stop = context.WithCancel(context.Background())
 	return s, nil
@@ -95,7 +96,7 @@ func (s *ShareClient) sweepAtStart() {
 func (s *ShareClient) List(ctx context.Context, folderID string) ([]File, error) {
 	items, err := s.list(ctx, folderID)
 	if errors.Is(err, ErrUnauthorized) {
-		s.share.invalidate(s.share.current())
+		s.shareToken.invalidate(s.shareToken.current())
 		items, err = s.list(ctx, folderID)
 	}
 	return items, err
@@ -133,94 +134,36 @@ func (s *ShareClient) GetByPath(context.Context, string) (File, error) {
 // resolver's link cache (and its Redis lock across replicas) keeps it to
 // one per link lifetime.
 func (s *ShareClient) Link(ctx context.Context, fileID string) (Link, error) {
-	deadline := time.Now().Add(4 * s.cfg.Timeout)
-	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
-		deadline = d
-	}
-	ch := s.copyFlight.DoChan(fileID, func() (any, error) {
-		fctx, cancel := context.WithDeadline(context.Background(), deadline)
-		defer cancel()
-		return s.play(fctx, fileID)
+	return flight.Detached(ctx, &s.copyFlight, fileID, flight.Deadline(ctx, 4*s.cfg.Timeout), func(ctx context.Context) (Link, error) {
+		return s.play(ctx, fileID)
 	})
-	select {
-	case r := <-ch:
-		if r.Err != nil {
-			return Link{}, r.Err
-		}
-		return r.Val.(Link), nil
-	case <-ctx.Done():
-		return Link{}, ctx.Err()
-	}
 }
 
-// shareTokens keeps the share token: fetched without the user's token,
-// renewed ahead of its expiry and when the drive refuses it, once for many
-// requests.
-type shareTokens struct {
+// shareToken is the share token (spec §6): an expiring fetched without the
+// user's token, renewed ahead of its expiry and when the drive refuses it,
+// once for many requests.
+type shareToken struct {
+	expiring
 	c       *core
 	id, pwd string
-
-	mu      sync.Mutex
-	token   string
-	expires time.Time
-	life    time.Duration
-	flight  singleflight.Group
 }
 
-func (t *shareTokens) get(ctx context.Context) (string, error) {
-	t.mu.Lock()
-	if t.token != "" && t.c.now().Before(t.expires.Add(-refreshAhead(t.life))) {
-		tok := t.token
-		t.mu.Unlock()
-		return tok, nil
-	}
-	t.mu.Unlock()
-	ch := t.flight.DoChan("share", func() (any, error) { return t.fetch() })
-	select {
-	case r := <-ch:
-		if r.Err != nil {
-			return "", r.Err
-		}
-		return r.Val.(string), nil
-	case <-ctx.Done():
-		return "", ctx.Err()
-	}
+func newShareToken(c *core, id, pwd string) *shareToken {
+	t := &shareToken{c: c, id: id, pwd: pwd}
+	t.expiring = expiring{now: c.now, budget: 2 * c.cfg.Timeout, renew: t.fetch}
+	return t
 }
 
-// fetch asks for a new share token, detached from any one caller.
-func (t *shareTokens) fetch() (string, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*t.c.cfg.Timeout)
-	defer cancel()
+// fetch asks for a new share token.
+func (t *shareToken) fetch(ctx context.Context) (grant, error) {
 	var resp shareTokenResponse
 	if err := t.c.call(ctx, &epShareToken, shareTokenRequest{ShareID: t.id, SharePwd: t.pwd}, &resp); err != nil {
-		return "", fmt.Errorf("share token: %w", err)
+		return grant{}, fmt.Errorf("share token: %w", err)
 	}
-	if resp.ShareToken == "" {
-		return "", errorf(ErrUpstream, "share token: the answer has no token")
+	g, err := newGrant("share token", resp.ExpiresIn, t.c.now(), resp.ShareToken)
+	if err != nil {
+		return grant{}, err
 	}
-	life := time.Duration(resp.ExpiresIn) * time.Second
-	if life <= 0 {
-		life = 2 * time.Hour
-	}
-	t.mu.Lock()
-	t.token, t.life, t.expires = resp.ShareToken, life, t.c.now().Add(life)
-	t.mu.Unlock()
-	t.c.log.Info("share token renewed", "expires_in", life.String())
-	return resp.ShareToken, nil
-}
-
-// current is the share token in use ("" if none).
-func (t *shareTokens) current() string {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return t.token
-}
-
-// invalidate drops a share token the drive refused, unless already replaced.
-func (t *shareTokens) invalidate(tok string) {
-	t.mu.Lock()
-	if t.token == tok {
-		t.token = ""
-	}
-	t.mu.Unlock()
+	t.c.log.Info("share token renewed", "expires_in", g.lifetime().String())
+	return g, nil
 }

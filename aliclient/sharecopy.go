@@ -188,7 +188,7 @@ func (s *ShareClient) copyIn(ctx context.Context, fileID string, t shareTarget) 
 		var ae *APIError
 		if err != nil && !renewed && errors.As(err, &ae) &&
 			(errors.Is(err, ErrShareToken) || strings.Contains(ae.Message, "share_id doesn't match")) {
-			s.share.invalidate(s.share.current())
+			s.shareToken.invalidate(s.shareToken.current())
 			continue
 		}
 		switch {

@@ -116,7 +116,7 @@ func (c *core) call(ctx context.Context, ep *endpoint, in, out any) error {
 			a.devID, a.sig, sessGen = c.dev.headers()
 		}
 		if ep.share {
-			if a.share, err = c.share.get(ctx); err != nil {
+			if a.shareToken, err = c.shareToken.get(ctx); err != nil {
 				return err
 			}
 		}
@@ -150,7 +150,7 @@ func (c *core) call(ctx context.Context, ep *endpoint, in, out any) error {
 			continue
 		case errors.Is(ae, ErrShareToken) && ep.share && !renewed:
 			renewed = true
-			c.share.invalidate(a.share)
+			c.shareToken.invalidate(a.shareToken)
 			continue
 		case errors.Is(ae, ErrDeviceSession) && ep.session && sessions < 3:
 			sessions++
@@ -212,7 +212,7 @@ type tokenBound interface {
 
 // auth is what one attempt authenticates with.
 type auth struct {
-	access, devID, sig, share string
+	access, devID, sig, shareToken string
 }
 
 // attempt is one HTTP exchange, bounded by cfg.Timeout.
@@ -259,7 +259,7 @@ func (c *core) attempt(ctx context.Context, ep *endpoint, body []byte, a auth) (
 		h.Set("X-Signature", a.sig)
 	}
 	if ep.share {
-		h.Set("X-Share-Token", a.share)
+		h.Set("X-Share-Token", a.shareToken)
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {

@@ -17,6 +17,7 @@ import (
 
 	"github.com/alilink/alilink/aliclient"
 	"github.com/alilink/alilink/internal/defaults"
+	"github.com/alilink/alilink/internal/flight"
 )
 
 // Item, Link and Health are the drive's types; streamer sees them through here.
@@ -305,19 +306,5 @@ func (r *Resolver) flight(ctx context.Context, g *singleflight.Group, key string
 
 // flightFor is flight with its own budget.
 func (r *Resolver) flightFor(ctx context.Context, budget time.Duration, g *singleflight.Group, key string, fn func(context.Context) (any, error)) (any, error) {
-	deadline := time.Now().Add(budget)
-	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
-		deadline = d
-	}
-	ch := g.DoChan(key, func() (any, error) {
-		fctx, cancel := context.WithDeadline(context.Background(), deadline)
-		defer cancel()
-		return fn(fctx)
-	})
-	select {
-	case res := <-ch:
-		return res.Val, res.Err
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
+	return flight.Detached(ctx, g, key, flight.Deadline(ctx, budget), fn)
 }

@@ -1,4 +1,5 @@
-// Package tokenstore keeps the drive's rotating refresh token on disk.
+// Package tokenstore keeps the drive's rotating refresh token, and the access
+// token issued with it, durably on disk in the state directory.
 //
 // The drive spends a refresh token the moment it answers a refresh (spec §1.1), so
 // the new one must be durable before anything uses it: it is written to a temporary

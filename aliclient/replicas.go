@@ -54,6 +54,7 @@ type SharedLimiter interface {
 // token the others rely on).
 var ErrSharedDown = errors.New("shared token state unreachable")
 
-// sharedLease is how long a replica may hold the refresh lock: long enough
-// for a refresh with retries, short enough that a dead holder is replaced soon.
-const defaultSharedLease = 15 * time.Second
+// defaultReplicaLease is how long a replica may hold the refresh lock: long
+// enough for a refresh with retries, short enough that a dead holder is
+// replaced soon.
+const defaultReplicaLease = 15 * time.Second
