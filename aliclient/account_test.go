@@ -340,3 +340,55 @@ func TestAccountsKeepTheirChains(t *testing.T) {
 		t.Fatalf("unexpected refreshes; got %d; want 3", got)
 	}
 }
+
+// TestAccountResourceDriveWrites: uploads, folders, renames, moves and
+// trash on an account's resource drive land on that drive, for both
+// drivers, and get_by_path looks up from its root; the backup drive does
+// not see them.
+func TestAccountResourceDriveWrites(t *testing.T) {
+	for _, driver := range []string{"drive", "open"} {
+		t.Run(driver, func(t *testing.T) {
+			af := startAccountFake(t, alifake.Options{})
+			fake := af.fake
+			a, err := aliclient.NewAccount(namedConfig(t, fake, driver), aliclient.Deps{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx := context.Background()
+			d, _ := a.Drive(aliclient.DriveResource)
+			m := d.(aliclient.Manager)
+			dir, err := m.Mkdir(ctx, "root", "New")
+			if err != nil {
+				t.Fatal(err)
+			}
+			data := []byte("uploaded to the resource drive")
+			up, _, err := m.Upload(ctx, dir.ID, "u.mkv", aliclient.UploadSource{Size: int64(len(data)), Data: bytes.NewReader(data)}, false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if id, ok := fake.FileIDIn(alifake.DriveResource, "/New/u.mkv"); !ok || id != up.ID {
+				t.Fatalf("the upload is not on the resource drive (%q %v)", id, ok)
+			}
+			if _, ok := fake.FileIDIn(alifake.DriveBackup, "/New/u.mkv"); ok {
+				t.Fatalf("the upload is on the backup drive too")
+			}
+			if _, err := m.Rename(ctx, up.ID, "v.mkv"); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := m.Move(ctx, up.ID, "root", ""); err != nil {
+				t.Fatal(err)
+			}
+			got, err := d.GetByPath(ctx, "/v.mkv")
+			if err != nil || got.ID != up.ID {
+				t.Fatalf("unexpected get_by_path on the resource drive: %+v %v", got, err)
+			}
+			playName(t, d, "root", "v.mkv", data)
+			if err := m.Trash(ctx, up.ID); err != nil {
+				t.Fatal(err)
+			}
+			if !fake.InTrashOf(alifake.DriveResource, up.ID) {
+				t.Fatalf("the trashed file is not in the resource drive's bin")
+			}
+		})
+	}
+}
