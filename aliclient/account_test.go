@@ -392,3 +392,56 @@ func TestAccountResourceDriveWrites(t *testing.T) {
 		})
 	}
 }
+
+// TestAccountLogin: `ALILINK_STATE_KEY=me alilink login` saves the token
+// where the mounts file's account "me" reads it: that account then starts
+// with no token in the file.
+func TestAccountLogin(t *testing.T) {
+	for _, driver := range []string{"drive", "open"} {
+		t.Run(driver, func(t *testing.T) {
+			af := startAccountFake(t, alifake.Options{})
+			fake := af.fake
+			cfg := namedConfig(t, fake, driver)
+			cfg.StateKey, cfg.RefreshToken = "me", ""
+			if driver == "drive" {
+				cfg.OpenClientID, cfg.OpenClientSecret = "", "" // the passport flow
+			}
+			ctx := context.Background()
+			q, err := aliclient.StartQRLogin(ctx, cfg, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ids := fake.PendingQR()
+			if len(ids) != 1 {
+				t.Fatalf("unexpected pending codes: %v", ids)
+			}
+			fake.ScanQR(ids[0])
+			fake.ConfirmQR(ids[0])
+			for n := 0; ; n++ {
+				st, err := q.Poll(ctx)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if st == aliclient.QRConfirmed {
+					break
+				}
+				if n > 10 {
+					t.Fatalf("the login is not confirmed: %v", st)
+				}
+			}
+			path, err := q.Save()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := filepath.Join(cfg.StateDir, "me-"+aliclient.TokenFile(driver)); path != want {
+				t.Fatalf("unexpected state file; got %s; want %s", path, want)
+			}
+			a, err := aliclient.NewAccount(cfg, aliclient.Deps{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			d, _ := a.Drive(aliclient.DriveBackup)
+			playName(t, d, "root", "b.mkv", af.backup)
+		})
+	}
+}
