@@ -65,13 +65,8 @@ const maxFileSize = 1 << 20
 // modes are the streamer's modes (streamer.ModeAuto…), "" for the server's.
 var modes = []string{"auto", "redirect", "proxy", "rewrite", "accel"}
 
-// rawFile, rawAccount and rawSpec are the file's YAML; the yaml tags are
-// also the known fields.
-type rawFile struct {
-	Accounts []rawAccount `yaml:"accounts"`
-	Mounts   []rawSpec    `yaml:"mounts"`
-}
-
+// rawAccount and rawSpec are the entries' YAML (knownFields lists their
+// tags).
 type rawAccount struct {
 	Name            string `yaml:"name"`
 	Driver          string `yaml:"driver"`
