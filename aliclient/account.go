@@ -143,7 +143,7 @@ func (a *Account) Share(shareID, pwd string) (Drive, error) {
 	// governor, HTTP client, shared state) with the share's id and token.
 	sc := *a.core
 	sc.cfg.ShareID, sc.cfg.SharePwd = shareID, pwd
-	sc.share = &shareTokens{c: &sc, id: shareID, pwd: pwd}
+	sc.shareToken = newShareToken(&sc, shareID, pwd)
 	s := &ShareClient{core: &sc, own: a.legacy, pending: make(map[string]*time.Timer)}
 	s.stopCtx, s.stop = context.WithCancel(context.Background())
 	a.shares[key] = s
