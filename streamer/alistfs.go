@@ -386,6 +386,9 @@ func (s *Server) alistDown(ctx *fasthttp.RequestCtx, raw []byte, start time.Time
 			return actError, p, false
 		}
 	}
+	if mode == "" {
+		mode = s.modeFor(p)
+	}
 	return s.serveByMode(ctx, p, exp, mode, start)
 }
 

@@ -237,6 +237,7 @@ func NewWith(cfg Config, res Resolver, deps Deps) (*Server, error) {
 			}
 		}
 	}
+	s.useMounts() // mounts.go
 	return s, nil
 }
 
@@ -350,7 +351,7 @@ func (s *Server) route(ctx *fasthttp.RequestCtx, raw []byte, start time.Time) (a
 	if act, done := s.routeView(ctx, p, exp); done {
 		return act, p, false
 	}
-	return s.serveByMode(ctx, p, exp, s.cfg.Mode, start)
+	return s.serveByMode(ctx, p, exp, s.modeFor(p), start)
 }
 
 // serveByMode answers a clean, authorised drive path by mode: one look-up
