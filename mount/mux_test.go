@@ -218,6 +218,7 @@ func TestMuxDoors(t *testing.T) {
 	if resp.StatusCode != 207 || !strings.Contains(body, "/dav/Resource/Films/r.mkv") {
 		t.Fatalf("unexpected PROPFIND %d %s", resp.StatusCode, body)
 	}
+	var write bool
 	list := func(p string) []string {
 		t.Helper()
 		b, _ := json.Marshal(map[string]any{"path": p})
@@ -236,6 +237,7 @@ func TestMuxDoors(t *testing.T) {
 			t.Fatalf("unexpected fs/list %s: %d %s", p, resp.StatusCode, body)
 		}
 		var n []string
+		write = out.Data.Write
 		for _, c := range out.Data.Content {
 			n = append(n, c.Name+map[bool]string{true: "/"}[c.IsDir])
 		}
@@ -244,8 +246,11 @@ func TestMuxDoors(t *testing.T) {
 	if got := strings.Join(list("/"), " "); got != "Backup/ Resource/" {
 		t.Fatalf("unexpected AList root %q", got)
 	}
-	if got := strings.Join(list("/Backup/Films"), " "); got != "b.mkv same.mkv" {
-		t.Fatalf("unexpected AList listing %q", got)
+	if got := strings.Join(list("/Backup/Films"), " "); got != "b.mkv same.mkv" || !write {
+		t.Fatalf("unexpected AList listing %q (write %v)", got, write)
+	}
+	if list("/Resource/Films"); write {
+		t.Fatal("AList says a read-only mount is writable")
 	}
 	if st, b := e.follow(t, "/d/Backup/Films/b.mkv"); st != 200 || b != "backup film" {
 		t.Fatalf("unexpected /d/ %d %q", st, b)

@@ -221,7 +221,7 @@ func (s *Server) alistList(ctx *fasthttp.RequestCtx, u alistUser) {
 	if int64(from)+int64(req.PerPage) < int64(total) {
 		to = from + req.PerPage
 	}
-	out := alistListResp{Total: int64(total), Write: s.alistWritable(u), Provider: s.alist.cfg.Provider}
+	out := alistListResp{Total: int64(total), Write: s.alistWritable(u) && !s.readOnlyAt(p), Provider: s.alist.cfg.Provider}
 	for i := from; i < to; i++ {
 		c := &children[i]
 		out.Content = append(out.Content, s.alistObjOf(c, joinChild(p, c.Name)))
