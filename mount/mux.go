@@ -1,8 +1,9 @@
-// Package mount puts several drives behind one path space: the mounts file
-// (file.go) says which account and drive each path prefix shows, and the Mux
-// (this file) sends every path to the resolver of the mount with the longest
-// matching prefix, so that every front door of the streamer (the HTTP paths,
-// WebDAV, the AList API, /-/api) works across mounts without knowing of them.
+// The router: the Mux sends every path to the resolver of the mount with the
+// longest matching prefix, so that every front door of the streamer (the
+// HTTP paths, WebDAV, the AList API, /-/api) works across mounts without
+// knowing of them. (The mounts file, which says which account and drive each
+// prefix shows, is file.go.)
+
 package mount
 
 import (
