@@ -45,7 +45,7 @@ type Deps struct {
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// Store keeps the rotated refresh token; nil means a file in cfg.StateDir
-	// (TokenFile names it).
+	// (StateFile names it).
 	Store *tokenstore.Store
 	// Observer is told about calls, waits and refreshes; nil means nobody.
 	Observer Observer
@@ -111,7 +111,7 @@ func newCore(cfg Config, deps Deps) (*core, string, *tokenstore.Store, error) {
 		deps.HTTP = newHTTPClient()
 	}
 	if deps.Store == nil {
-		deps.Store = tokenstore.New(cfg.StateDir, TokenFile(cfg.Driver))
+		deps.Store = tokenstore.New(cfg.StateDir, StateFile(cfg))
 	}
 	if deps.Observer == nil {
 		deps.Observer = nopObserver{}

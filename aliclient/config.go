@@ -53,6 +53,15 @@ type Config struct {
 	LinkExpireSec int `env:"LINK_EXPIRE_SEC" envDefault:"14400"`
 	// MaxRetries bounds retries of one call on 429, 5xx and transport errors.
 	MaxRetries int `env:"API_RETRIES" envDefault:"4"`
+
+	// StateKey names the account's state: its file in StateDir
+	// (<key>-drive-token.json, <key>-open-token.json) and its Redis keys
+	// (redisstate.AccountPrefix). Empty: today's names (drive-token.json…),
+	// for the one account of an env-only configuration.
+	StateKey string `env:"STATE_KEY"`
+	// AccountName is how errors and logs name the account (a mounts file's
+	// account name; empty for the env-only account). Not from the environment.
+	AccountName string `env:"-"`
 }
 
 // DefaultConfig is Config with the defaults of its env tags (no refresh
@@ -103,6 +112,9 @@ func (c *Config) Validate() error {
 	}
 	if c.StateDir == "" {
 		return fmt.Errorf("ALILINK_STATE_DIR: empty")
+	}
+	if err := ValidStateKey(c.StateKey); err != nil {
+		return fmt.Errorf("ALILINK_STATE_KEY: %w", err)
 	}
 	if c.Timeout <= 0 {
 		return fmt.Errorf("ALILINK_API_TIMEOUT: must be positive, got %s", c.Timeout)

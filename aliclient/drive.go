@@ -15,6 +15,12 @@ type Client struct {
 
 	userMu sync.Mutex
 	user   userResponse // zero until /v2/user/get succeeded
+
+	// kind is which of the account's drives this is (account.go); owner,
+	// when set, is the account's first Client, which holds /v2/user/get
+	// and the device session for every drive of the account.
+	kind  string
+	owner *Client
 }
 
 // NewDrive builds the drive driver.
@@ -30,8 +36,11 @@ func NewDrive(cfg Config, deps Deps) (*Client, error) {
 	return d, nil
 }
 
-// Health implements Drive: ready when a valid access token is at hand.
-func (c *Client) Health(ctx context.Context) Health { return c.health(ctx) }
+// Health implements Drive: ready when a valid access token is at hand (and
+// the account has the drive, account.go).
+func (c *Client) Health(ctx context.Context) Health {
+	return withDrive(ctx, c.health(ctx), c.kind, c.drive)
+}
 
 // ensureUser fetches the user id and drive id once (spec §2.1 step 1).
 func (c *Client) ensureUser(ctx context.Context) (userResponse, error) {
@@ -61,12 +70,12 @@ const maxPages = 10000
 
 // List implements Drive, following next_marker until it is empty.
 func (c *Client) List(ctx context.Context, folderID string) ([]File, error) {
-	u, err := c.ensureUser(ctx)
+	driveID, err := c.drive(ctx)
 	if err != nil {
 		return nil, err
 	}
 	req := listRequest{
-		DriveID: u.DefaultDriveID, ParentFileID: folderID, Limit: pageSize,
+		DriveID: driveID, ParentFileID: folderID, Limit: pageSize,
 		OrderBy: "name", OrderDirection: "ASC", Fields: "*", URLExpireSec: 14400,
 	}
 	return c.listPages(ctx, folderID, func(marker string) (listResponse, error) {
@@ -104,12 +113,12 @@ func (c *core) listPages(ctx context.Context, folderID string, page func(marker 
 
 // Get implements Drive.
 func (c *Client) Get(ctx context.Context, fileID string) (File, error) {
-	u, err := c.ensureUser(ctx)
+	driveID, err := c.drive(ctx)
 	if err != nil {
 		return File{}, err
 	}
 	var resp fileJSON
-	if err := c.call(ctx, &epGet, getRequest{DriveID: u.DefaultDriveID, FileID: fileID}, &resp); err != nil {
+	if err := c.call(ctx, &epGet, getRequest{DriveID: driveID, FileID: fileID}, &resp); err != nil {
 		return File{}, fmt.Errorf("get %s: %w", fileID, err)
 	}
 	return resp.file(), nil
@@ -118,12 +127,12 @@ func (c *Client) Get(ctx context.Context, fileID string) (File, error) {
 // GetByPath implements Drive. The path is absolute from the drive's own root,
 // not from ALILINK_ROOT_FOLDER_ID.
 func (c *Client) GetByPath(ctx context.Context, path string) (File, error) {
-	u, err := c.ensureUser(ctx)
+	driveID, err := c.drive(ctx)
 	if err != nil {
 		return File{}, err
 	}
 	var resp fileJSON
-	if err := c.call(ctx, &epGetByPath, getByPathRequest{DriveID: u.DefaultDriveID, FilePath: path}, &resp); err != nil {
+	if err := c.call(ctx, &epGetByPath, getByPathRequest{DriveID: driveID, FilePath: path}, &resp); err != nil {
 		return File{}, fmt.Errorf("get_by_path: %w", err)
 	}
 	return resp.file(), nil
@@ -131,12 +140,12 @@ func (c *Client) GetByPath(ctx context.Context, path string) (File, error) {
 
 // Link implements Drive: a fresh download URL with its real expiry.
 func (c *Client) Link(ctx context.Context, fileID string) (Link, error) {
-	u, err := c.ensureUser(ctx)
+	driveID, err := c.drive(ctx)
 	if err != nil {
 		return Link{}, err
 	}
 	var resp downloadURLResponse
-	req := downloadURLRequest{DriveID: u.DefaultDriveID, FileID: fileID, ExpireSec: c.cfg.LinkExpireSec}
+	req := downloadURLRequest{DriveID: driveID, FileID: fileID, ExpireSec: c.cfg.LinkExpireSec}
 	if err := c.call(ctx, &epLink, req, &resp); err != nil {
 		return Link{}, fmt.Errorf("link %s: %w", fileID, err)
 	}

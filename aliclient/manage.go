@@ -165,11 +165,11 @@ func manageErr(op string, err error) error {
 
 // CreateFolder implements Manager for the drive driver.
 func (c *Client) CreateFolder(ctx context.Context, parentID, name string) (File, bool, error) {
-	u, err := c.ensureUser(ctx)
+	driveID, err := c.drive(ctx)
 	if err != nil {
 		return File{}, false, err
 	}
-	return c.createFolder(ctx, legacyUpload, u.DefaultDriveID, parentID, name)
+	return c.createFolder(ctx, legacyUpload, driveID, parentID, name)
 }
 
 // CreateFolder implements Manager for the open driver.
@@ -200,11 +200,11 @@ func (c *core) createFolder(ctx context.Context, api uploadAPI, drive, parentID,
 
 // Rename implements Manager for the drive driver (spec §14.3).
 func (c *Client) Rename(ctx context.Context, fileID, name string) (File, error) {
-	u, err := c.ensureUser(ctx)
+	driveID, err := c.drive(ctx)
 	if err != nil {
 		return File{}, err
 	}
-	return c.rename(ctx, &epUpdate, u.DefaultDriveID, fileID, name)
+	return c.rename(ctx, &epUpdate, driveID, fileID, name)
 }
 
 // Rename implements Manager for the open driver (spec §14.3).
@@ -245,7 +245,7 @@ func checkName(name string) error {
 // AlreadyExist.File, as a rename does; the service's answer is not
 // established.
 func (c *Client) Move(ctx context.Context, fileID, toParentID, name string) (File, error) {
-	u, err := c.ensureUser(ctx)
+	d, err := c.drive(ctx)
 	if err != nil {
 		return File{}, err
 	}
@@ -254,7 +254,6 @@ func (c *Client) Move(ctx context.Context, fileID, toParentID, name string) (Fil
 			return File{}, err
 		}
 	}
-	d := u.DefaultDriveID
 	var resp taskResponse
 	req := moveRequest{DriveID: d, FileID: fileID, ToDriveID: d, ToParentFileID: toParentID, NewName: name}
 	if err := c.call(ctx, &epMove, req, &resp); err != nil {
@@ -325,11 +324,10 @@ func (o *OpenClient) openMove(ctx context.Context, drive, fileID, toParentID, ne
 
 // Copy implements Manager for the drive driver (spec §14.5).
 func (c *Client) Copy(ctx context.Context, fileID, toParentID, name string) (File, error) {
-	u, err := c.ensureUser(ctx)
+	d, err := c.drive(ctx)
 	if err != nil {
 		return File{}, err
 	}
-	d := u.DefaultDriveID
 	want, err := c.copyName(ctx, c.Get, fileID, name)
 	if err != nil {
 		return File{}, err
@@ -408,12 +406,12 @@ func (c *core) copyThen(ctx context.Context, ep, taskEP *endpoint, req moveReque
 // Trash implements Manager for the drive driver (spec §14.6): 204 for a
 // file, 202 and a task for a folder.
 func (c *Client) Trash(ctx context.Context, fileID string) error {
-	u, err := c.ensureUser(ctx)
+	driveID, err := c.drive(ctx)
 	if err != nil {
 		return err
 	}
 	var resp taskResponse
-	if err := c.call(ctx, &epTrash, getRequest{DriveID: u.DefaultDriveID, FileID: fileID}, &resp); err != nil {
+	if err := c.call(ctx, &epTrash, getRequest{DriveID: driveID, FileID: fileID}, &resp); err != nil {
 		return manageErr("trash "+fileID, err)
 	}
 	return c.waitTask(ctx, legacyTaskGet, resp.AsyncTaskID)
@@ -434,11 +432,11 @@ func (o *OpenClient) Trash(ctx context.Context, fileID string) error {
 
 // Restore implements Manager for the drive driver (spec §14.6).
 func (c *Client) Restore(ctx context.Context, fileID string) error {
-	u, err := c.ensureUser(ctx)
+	driveID, err := c.drive(ctx)
 	if err != nil {
 		return err
 	}
-	if err := c.call(ctx, &epRestore, getRequest{DriveID: u.DefaultDriveID, FileID: fileID}, nil); err != nil {
+	if err := c.call(ctx, &epRestore, getRequest{DriveID: driveID, FileID: fileID}, nil); err != nil {
 		return manageErr("restore "+fileID, err)
 	}
 	return nil

@@ -33,7 +33,13 @@ type OpenClient struct {
 	*core
 
 	driveMu sync.Mutex
-	driveID string // of cfg.OpenDriveType, once getDriveInfo answered
+	driveID string // of kind, once getDriveInfo answered
+
+	// kind is which of the account's drives this is (cfg.OpenDriveType, or
+	// the account's choice, account.go); infos is the account's
+	// getDriveInfo answer, asked once for all its drives.
+	kind  string
+	infos *driveInfos
 }
 
 // NewOpen builds the open driver.
@@ -42,7 +48,7 @@ func NewOpen(cfg Config, deps Deps) (*OpenClient, error) {
 	if err != nil {
 		return nil, err
 	}
-	o := &OpenClient{core: c}
+	o := &OpenClient{core: c, kind: cfg.OpenDriveType, infos: &driveInfos{}}
 	c.tokens = newTokens(c, store, rt, c.refreshOpen)
 	return o, nil
 }
@@ -117,28 +123,25 @@ func jwtSubject(tok string) (string, bool) {
 }
 
 // Health implements Drive.
-func (o *OpenClient) Health(ctx context.Context) Health { return o.health(ctx) }
+func (o *OpenClient) Health(ctx context.Context) Health {
+	return withDrive(ctx, o.health(ctx), o.kind, o.drive)
+}
 
-// drive returns the id of the drive ALILINK_OPEN_DRIVE_TYPE names (spec §3.2).
+// drive returns the id of the drive kind names (ALILINK_OPEN_DRIVE_TYPE, or
+// the mount's drive), from the account's getDriveInfo (spec §3.2, §16).
 func (o *OpenClient) drive(ctx context.Context) (string, error) {
 	o.driveMu.Lock()
 	defer o.driveMu.Unlock()
 	if o.driveID != "" {
 		return o.driveID, nil
 	}
-	var info driveInfoResponse
-	if err := o.call(ctx, &epDriveInfo, struct{}{}, &info); err != nil {
+	info, err := o.infos.get(ctx, o.core)
+	if err != nil {
 		return "", err
 	}
-	id := info.DefaultDriveID
-	switch o.cfg.OpenDriveType {
-	case "resource":
-		id = info.ResourceDriveID
-	case "backup":
-		id = info.BackupDriveID
-	}
-	if id == "" {
-		return "", errorf(ErrUpstream, "getDriveInfo: the account has no %s drive", o.cfg.OpenDriveType)
+	id, err := openDriveOf(info, o.kind, o.cfg)
+	if err != nil {
+		return "", err
 	}
 	o.driveID = id
 	return id, nil

@@ -103,20 +103,20 @@ func openPartSize(size int64) int64 {
 
 // Mkdir implements Uploader for the drive driver.
 func (c *Client) Mkdir(ctx context.Context, parentID, name string) (File, error) {
-	u, err := c.ensureUser(ctx)
+	driveID, err := c.drive(ctx)
 	if err != nil {
 		return File{}, err
 	}
-	return c.mkdir(ctx, legacyUpload, u.DefaultDriveID, parentID, name)
+	return c.mkdir(ctx, legacyUpload, driveID, parentID, name)
 }
 
 // Upload implements Uploader for the drive driver.
 func (c *Client) Upload(ctx context.Context, parentID, name string, src UploadSource, overwrite bool) (File, bool, error) {
-	u, err := c.ensureUser(ctx)
+	driveID, err := c.drive(ctx)
 	if err != nil {
 		return File{}, false, err
 	}
-	return c.upload(ctx, legacyUpload, u.DefaultDriveID, parentID, name, src, overwrite)
+	return c.upload(ctx, legacyUpload, driveID, parentID, name, src, overwrite)
 }
 
 // Mkdir implements Uploader for the open driver.

@@ -134,6 +134,7 @@ func (f *Fake) serveToken(w http.ResponseWriter, _ *http.Request, body []byte) {
 	f.tk.refresh[req.RefreshToken] = false
 	f.tk.refresh[newRefresh] = true
 	f.tk.access[access] = &accessToken{expires: now.Add(ttl)}
+	f.acct.refreshes++
 	f.mu.Unlock()
 
 	writeJSON(w, http.StatusOK, tokenResponse{

@@ -194,6 +194,7 @@ type Fake struct {
 	ds       deviceSessions
 	ctl      controls
 	manage   *manageStore // recycle bin and async tasks (manage.go)
+	acct     accountStats // refresh counts and the Open grant (accounts.go)
 
 	closed   bool
 	started  bool

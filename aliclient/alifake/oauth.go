@@ -221,6 +221,7 @@ func (f *Fake) grantOpen(w http.ResponseWriter, req openTokenRequest) {
 			return
 		}
 		f.ot.refresh[req.RefreshToken] = false
+		f.acct.openRefreshes++
 	} else {
 		c := f.ot.codes[req.Code]
 		switch {

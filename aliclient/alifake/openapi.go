@@ -57,14 +57,24 @@ func (f *Fake) serveDriveInfo(w http.ResponseWriter, _ *http.Request, body []byt
 	if !decodeOptionalBody(w, body, &req) {
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{
+	info := map[string]any{
 		"user_id":           f.opts.UserID,
 		"name":              f.opts.UserName,
 		"avatar":            "",
 		"default_drive_id":  f.fs.driveID,
 		"resource_drive_id": f.resource.driveID,
 		"backup_drive_id":   f.fs.driveID, // the default drive is the backup drive (§16)
-	})
+	}
+	// Resource and backup are in the answer only if the user granted them
+	// to the app (§16, SetOpenGrant).
+	f.mu.Lock()
+	for _, kind := range []string{DriveResource, DriveBackup} {
+		if f.acct.notGranted[kind] {
+			delete(info, kind+"_drive_id")
+		}
+	}
+	f.mu.Unlock()
+	writeJSON(w, http.StatusOK, info)
 }
 
 // serveOpenList is POST /adrive/v1.0/openFile/list (§3.3, §4.2): the legacy
