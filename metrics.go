@@ -23,29 +23,41 @@ type observer struct {
 	pathHit, pathMiss, listHit, listMiss, linkHit, linkMiss *metrics.Counter
 }
 
-func newObserver(set *metrics.Set) *observer { return newLabelledObserver(set, "") }
+func newObserver(set *metrics.Set) *observer {
+	o := newLabelledObserver(set, "")
+	o.cacheCounters()
+	o.tokenAge()
+	return o
+}
 
-// newLabelledObserver is newObserver whose metrics carry labels too
-// (`,name="value"`, escaped).
+// newLabelledObserver is an observer whose metrics carry labels too
+// (`,name="value"`, escaped), with neither cache counters nor token age.
 func newLabelledObserver(set *metrics.Set, labels string) *observer {
-	o := &observer{set: set, now: time.Now, labels: labels}
+	return &observer{set: set, now: time.Now, labels: labels}
+}
+
+// cacheCounters makes the counters Cache counts in.
+func (o *observer) cacheCounters() {
 	c := func(cache, result string) *metrics.Counter {
-		return set.NewCounter(`alilink_cache_lookups_total{cache="` + cache + `",result="` + result + `"` + labels + `}`)
+		return o.set.NewCounter(`alilink_cache_lookups_total{cache="` + cache + `",result="` + result + `"` + o.labels + `}`)
 	}
 	o.pathHit, o.pathMiss = c("path", "hit"), c("path", "miss")
 	o.listHit, o.listMiss = c("list", "hit"), c("list", "miss")
 	o.linkHit, o.linkMiss = c("link", "hit"), c("link", "miss")
+}
+
+// tokenAge makes the gauge of the access token's age.
+func (o *observer) tokenAge() {
 	age := "alilink_token_age_seconds"
-	if labels != "" {
-		age += "{" + labels[1:] + "}"
+	if o.labels != "" {
+		age += "{" + o.labels[1:] + "}"
 	}
-	set.NewGauge(age, func() float64 {
+	o.set.NewGauge(age, func() float64 {
 		if at := o.lastRefresh.Load(); at != 0 {
 			return o.now().Sub(time.Unix(0, at)).Seconds()
 		}
 		return 0
 	})
-	return o
 }
 
 // Cache implements resolver.Observer, without an allocation: it runs for
@@ -68,7 +80,9 @@ func (o *observer) Cache(name string, hit bool) {
 	default:
 		return
 	}
-	c.Inc()
+	if c != nil {
+		c.Inc()
+	}
 }
 
 // Fetched implements resolver.Observer: the resolve latency behind misses.
