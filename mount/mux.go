@@ -54,6 +54,9 @@ type mnt struct {
 	Entry
 	index int    // in the order New was given
 	name  string // the last segment of Path ("" for "/")
+	// ro: no write reaches the mount (ReadOnly, or a drive that can neither
+	// upload nor manage files: a share).
+	ro bool
 	// idPrefix starts the ids of the mount's items (Path and a NUL, which no
 	// clean path holds): a file id is only unique within a drive, and Link
 	// and DropLink must find the mount from the item alone.
@@ -91,7 +94,8 @@ func New(entries []Entry) (*Mux, error) {
 		if _, dup := x.byPath[e.Path]; dup {
 			return nil, fmt.Errorf("mount %s: mounted twice", e.Path)
 		}
-		m := &mnt{Entry: e, index: i, name: path.Base(e.Path), idPrefix: e.Path + "\x00"}
+		m := &mnt{Entry: e, index: i, name: path.Base(e.Path), idPrefix: e.Path + "\x00",
+			ro: e.ReadOnly || !e.Res.CanUpload() && !e.Res.CanManage()}
 		if e.Path == "/" {
 			m.name = ""
 		}
@@ -133,11 +137,11 @@ func (x *Mux) ModeFor(p string) string {
 	return ""
 }
 
-// ReadOnlyAt tells whether a write at p is refused whatever the drive could
-// do: a read-only mount, a made-up folder, a path outside every mount.
+// ReadOnlyAt tells whether a write at p is refused: a read-only mount (or
+// one whose drive cannot write, a share), a path outside every mount.
 func (x *Mux) ReadOnlyAt(p string) bool {
 	m, _ := x.find(p)
-	return m == nil || m.ReadOnly
+	return m == nil || m.ro
 }
 
 // find is the mount serving p (the longest matching prefix) and p within it.
@@ -338,7 +342,7 @@ func (x *Mux) Health(ctx context.Context) resolver.Health {
 // CanUpload implements streamer.Resolver: some mount takes uploads.
 func (x *Mux) CanUpload() bool {
 	for _, m := range x.mounts {
-		if !m.ReadOnly && m.Res.CanUpload() {
+		if !m.ro && m.Res.CanUpload() {
 			return true
 		}
 	}
@@ -348,7 +352,7 @@ func (x *Mux) CanUpload() bool {
 // CanManage tells whether some mount takes file management.
 func (x *Mux) CanManage() bool {
 	for _, m := range x.mounts {
-		if !m.ReadOnly && m.Res.CanManage() {
+		if !m.ro && m.Res.CanManage() {
 			return true
 		}
 	}
@@ -361,7 +365,7 @@ func (x *Mux) writer(p string) (*mnt, string, error) {
 	switch {
 	case m == nil:
 		return nil, "", fmt.Errorf("%s is outside every mount: %w", p, resolver.ErrReadOnly)
-	case m.ReadOnly:
+	case m.ro:
 		return nil, "", fmt.Errorf("mount %s: %w", m.Path, resolver.ErrReadOnly)
 	}
 	return m, sub, nil

@@ -28,8 +28,9 @@ const (
 
 var noFollow = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 
-// openDrive is a resolver over one drive of the fake through the open driver.
-func openDrive(t *testing.T, fake *alifake.Fake, kind string) *resolver.Resolver {
+// openDrive is a resolver over one drive of the fake through the open driver
+// (at root, or the folder of that id).
+func openDrive(t *testing.T, fake *alifake.Fake, kind string, root ...string) *resolver.Resolver {
 	t.Helper()
 	cfg := aliclienttest.ConfigFor(t, fake, "open")
 	cfg.OpenDriveType = kind
@@ -37,7 +38,11 @@ func openDrive(t *testing.T, fake *alifake.Fake, kind string) *resolver.Resolver
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := resolver.New(resolver.DefaultConfig(), d, resolver.Deps{})
+	rcfg := resolver.DefaultConfig()
+	if len(root) > 0 {
+		rcfg.RootFolderID = root[0]
+	}
+	r, err := resolver.New(rcfg, d, resolver.Deps{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -380,6 +385,9 @@ func (s stub) Stat(_ context.Context, p string) (resolver.Item, error) {
 	return resolver.Item{ID: "root", Folder: true}, nil
 }
 
+func (stub) CanUpload() bool { return false }
+func (stub) CanManage() bool { return false }
+
 func (s stub) Link(_ context.Context, it resolver.Item) (resolver.Link, error) {
 	if it.ID != "same-id" {
 		return resolver.Link{}, errors.New("unexpected id " + it.ID)
@@ -425,5 +433,89 @@ func TestMuxBadTables(t *testing.T) {
 		if _, err := mount.New(entries); err == nil || strings.Contains(err.Error(), "\n") {
 			t.Fatalf("%v: unexpected %v; want a one-line error", entries, err)
 		}
+	}
+}
+
+// serve serves a router on loopback with the admin token.
+func serve(t *testing.T, fake *alifake.Fake, entries []mount.Entry) *env {
+	t.Helper()
+	mux, err := mount.New(entries)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := streamer.DefaultConfig()
+	cfg.AdminToken, cfg.SpoolDir = admin, t.TempDir()
+	srv, err := streamer.NewWith(cfg, mux, streamer.Deps{Loopback: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := srv.HTTPServer()
+	done := make(chan struct{})
+	go func() { defer close(done); _ = hs.Serve(ln) }()
+	t.Cleanup(func() { _ = hs.Shutdown(); <-done; srv.Close() })
+	return &env{fake: fake, base: "http://" + ln.Addr().String(), mux: mux, srv: srv}
+}
+
+// TestMuxNested: a mount at / takes what no other does, a deeper mount
+// hides the folder of its name, the folders above a deep mount are made up,
+// and nothing moves between mounts.
+func TestMuxNested(t *testing.T) {
+	fake := alifake.New(alifake.Options{PageSize: 3})
+	if err := fake.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(fake.Close)
+	fake.AddFileTo(alifake.DriveBackup, "/Docs/a.txt", []byte("backup a"))
+	fake.AddFileTo(alifake.DriveBackup, "/Films/hidden.mkv", []byte("hidden by the /Films mount"))
+	films := fake.AddFolderTo(alifake.DriveResource, "/Films")
+	fake.AddFileTo(alifake.DriveResource, "/Films/r.mkv", []byte("resource r"))
+	e := serve(t, fake, []mount.Entry{
+		{Path: "/", Res: openDrive(t, fake, "backup")},
+		{Path: "/Films", Res: openDrive(t, fake, "resource", films)},
+		{Path: "/X/Y", Res: openDrive(t, fake, "resource")},
+	})
+	_, body := e.do(t, "GET", "/?format=json", nil)
+	if got := strings.Join(names(t, body), " "); got != "Docs:folder:/Docs/ Films:folder:/Films/ X:folder:/X/" {
+		t.Fatalf("unexpected root %q", got)
+	}
+	_, body = e.do(t, "GET", "/Films?format=json", nil)
+	if got := strings.Join(names(t, body), " "); got != "r.mkv:file:/Films/r.mkv" {
+		t.Fatalf("unexpected /Films %q", got)
+	}
+	_, body = e.do(t, "GET", "/X?format=json", nil)
+	if got := strings.Join(names(t, body), " "); got != "Y:folder:/X/Y/" {
+		t.Fatalf("unexpected /X %q", got)
+	}
+	for p, want := range map[string]string{"/Docs/a.txt": "backup a", "/Films/r.mkv": "resource r", "/X/Y/Films/r.mkv": "resource r"} {
+		if st, b := e.follow(t, p); st != 200 || b != want {
+			t.Fatalf("%s: unexpected %d %q; want %q", p, st, b, want)
+		}
+	}
+	if resp, _ := e.do(t, "GET", "/Films/hidden.mkv", nil); resp.StatusCode != 404 {
+		t.Fatalf("a file under a mount's path reached the drive mounted above: %d", resp.StatusCode)
+	}
+	auth := []string{"Authorization", "Bearer " + admin}
+	if resp, _ := e.do(t, "PUT", "/X/new.txt", strings.NewReader("x"), auth...); resp.StatusCode != 201 {
+		t.Fatalf("PUT into the / mount under a made-up folder's name: %d", resp.StatusCode)
+	}
+	if _, ok := fake.FileIDIn(alifake.DriveBackup, "/X/new.txt"); !ok {
+		t.Fatal("the upload did not reach the / mount")
+	}
+	resp, _ := e.do(t, "MOVE", "/dav/Docs/a.txt", nil, append(auth, "Destination", e.base+"/dav/Films/a.txt")...)
+	if resp.StatusCode < 400 {
+		t.Fatalf("a MOVE between two mounts succeeded: %d", resp.StatusCode)
+	}
+	if _, ok := fake.FileIDIn(alifake.DriveBackup, "/Docs/a.txt"); !ok {
+		t.Fatal("a refused MOVE moved the file")
+	}
+	if resp, _ := e.do(t, "DELETE", "/dav/Films", nil, auth...); resp.StatusCode < 400 {
+		t.Fatalf("a mount was deleted: %d", resp.StatusCode)
+	}
+	if _, ok := fake.FileIDIn(alifake.DriveResource, "/Films/r.mkv"); !ok {
+		t.Fatal("deleting a mount removed its files")
 	}
 }
