@@ -407,3 +407,43 @@ mounts:
 		t.Fatalf("a replica reused a spent refresh token %d times", n)
 	}
 }
+
+// TestMountsLogin: `alilink login --account NAME` saves the token in that
+// account's state file, where serving with the mounts file finds it.
+func TestMountsLogin(t *testing.T) {
+	fake := fakeEnv(t)
+	fake.AddFileTo(alifake.DriveResource, "/r.mkv", []byte("r"))
+	t.Setenv("ALILINK_REFRESH_TOKEN", "")
+	t.Setenv("ALILINK_PASSPORT_URL", fake.APIURL())
+	file := filepath.Join(t.TempDir(), "mounts.yaml")
+	body := "accounts:\n  - name: me\n  - name: you\nmounts:\n  - {path: /me, account: me, drive: resource}\n  - {path: /you, account: you}\n"
+	if err := os.WriteFile(file, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("ALILINK_MOUNTS_FILE", file)
+	var stderr bytes.Buffer
+	if code := run(context.Background(), []string{"login", "--timeout", "1s"}, io.Discard, &stderr); code == 0 || !strings.Contains(stderr.String(), "name one of me, you") {
+		t.Fatalf("login without --account on two accounts: %d %q", code, stderr.String())
+	}
+	for _, name := range []string{"me", "you"} {
+		var stdout, stderr syncBuffer
+		done := make(chan int, 1)
+		go func() {
+			done <- run(context.Background(), []string{"login", "--account", name, "--interval", "20ms", "--timeout", "20s"}, &stdout, &stderr)
+		}()
+		id := pendingQR(t, fake)
+		fake.ScanQR(id)
+		time.Sleep(100 * time.Millisecond)
+		fake.ConfirmQR(id)
+		if code := <-done; code != 0 || !strings.Contains(stdout.String(), name+"-drive-token.json") {
+			t.Fatalf("login --account %s: %d %s %s", name, code, stdout.String(), stderr.String())
+		}
+	}
+	base := serveInProcess(t, io.Discard)
+	if s := status(t, base+"/me/r.mkv"); s != http.StatusFound {
+		t.Fatalf("the logged-in account does not serve: %d", s)
+	}
+	if r, b := get(t, base+"/-/readyz"); r.StatusCode != 200 || strings.Contains(b, "/you:") {
+		t.Fatalf("unexpected readiness %d %s", r.StatusCode, b)
+	}
+}

@@ -201,7 +201,9 @@ func (q *QRLogin) Save() (string, error) {
 	if q.refresh == "" {
 		return "", errorf(ErrNoToken, "the login is not confirmed")
 	}
-	st := tokenstore.New(q.cfg.StateDir, TokenFile(q.Driver))
+	c := q.cfg
+	c.Driver = q.Driver
+	st := tokenstore.New(q.cfg.StateDir, StateFile(c)) // an account's own file (StateKey)
 	// Load sets the chain's seed from the configured token; whatever was saved
 	// before (nothing, an older chain, an unreadable file) is replaced.
 	_, _, _ = st.Load(q.cfg.RefreshToken)
