@@ -173,12 +173,11 @@ func (x *Mux) byID(id string) (*mnt, string) {
 }
 
 // out is an item of m as the router hands it out; sub is its path within m.
+// Only the id names the mount (nothing looks items up by ParentID, and a
+// 302 on a cache hit should cost one allocation more, not two).
 func (x *Mux) out(m *mnt, it resolver.Item, sub string) resolver.Item {
 	if it.ID != "" {
 		it.ID = m.idPrefix + it.ID
-	}
-	if it.ParentID != "" {
-		it.ParentID = m.idPrefix + it.ParentID
 	}
 	if sub == "/" {
 		it.Name = m.name
@@ -196,9 +195,6 @@ func (x *Mux) in(it resolver.Item) (*mnt, resolver.Item, error) {
 		return nil, it, fmt.Errorf("%w: %s (no mount's item)", resolver.ErrNotFound, it.Name)
 	}
 	it.ID = id
-	if _, pid := x.byID(it.ParentID); pid != "" {
-		it.ParentID = pid
-	}
 	return m, it, nil
 }
 
