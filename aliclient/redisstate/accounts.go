@@ -19,12 +19,18 @@ func AccountPrefix(base string, cfg aliclient.Config) string {
 	return base + ":account:" + cfg.StateKey + ":" + kind
 }
 
+// WithPrefix is a State over the same connections with keys under prefix
+// (e.g. AccountPrefix's), so that one Redis client serves every account of a
+// mounts file. Close the parent, not the copy; its Up reports its own
+// operations.
+func (s *State) WithPrefix(prefix string) *State {
+	c := &State{rdb: s.rdb, prefix: prefix, rate: s.rate}
+	c.up.Store(true)
+	return c
+}
+
 // Sub is a State over the same connections whose keys start with
 // prefix ":" name, for state that must not mix between the drives of one
 // account (each mount's links: file ids are only unique within a drive).
 // Close the parent, not the Sub; a Sub's Up reports its own operations.
-func (s *State) Sub(name string) *State {
-	sub := &State{rdb: s.rdb, prefix: s.prefix + ":" + name, rate: s.rate}
-	sub.up.Store(true)
-	return sub
-}
+func (s *State) Sub(name string) *State { return s.WithPrefix(s.prefix + ":" + name) }

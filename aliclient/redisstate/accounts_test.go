@@ -50,7 +50,7 @@ func TestReplicasShareOneChainPerAccount(t *testing.T) {
 	ctx := context.Background()
 	for range 2 {
 		cfg.StateDir = t.TempDir()
-		st := base.Sub(AccountPrefix("acct", cfg))
+		st := base.WithPrefix(AccountPrefix(base.prefix, cfg))
 		a, err := aliclient.NewAccount(cfg, aliclient.Deps{Shared: st, Limiter: st})
 		if err != nil {
 			t.Fatal(err)
