@@ -141,7 +141,8 @@ func newApp(cfg Config, log *slog.Logger) (*app, error) {
 	a := &app{cfg: cfg, log: log, obs: newObserver(metrics.NewSet())}
 	deps := aliclient.Deps{Logger: log, Observer: a.obs}
 	if cfg.RedisURL != "" {
-		st, err := redisstate.Open(cfg.RedisURL, redisstate.Prefix(cfg.RedisPrefix, cfg.Client.Driver, cfg.Client.ShareID))
+		// AccountPrefix is Prefix(…) unless ALILINK_STATE_KEY names the account.
+		st, err := redisstate.Open(cfg.RedisURL, redisstate.AccountPrefix(cfg.RedisPrefix, cfg.Client))
 		if err != nil {
 			return nil, fmt.Errorf("ALILINK_REDIS_URL: %w", err)
 		}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/alilink/alilink/aliclient"
 	"github.com/alilink/alilink/aliclient/redisstate"
@@ -63,7 +62,7 @@ func (a *app) openMounts() error {
 		acfg := f.AccountConfig(cfg.Client, acc.Name)
 		deps := aliclient.Deps{Logger: a.log, Observer: newAccountObserver(a.obs.set, acc.Name)}
 		if a.shared != nil {
-			st := a.shared.Sub(strings.TrimPrefix(redisstate.AccountPrefix(cfg.RedisPrefix, acfg), cfg.RedisPrefix+":"))
+			st := a.shared.WithPrefix(redisstate.AccountPrefix(cfg.RedisPrefix, acfg))
 			deps.Shared, deps.Limiter, deps.SharedLease = st, st, cfg.RedisLease
 			stateOf[acc.Name] = st
 			m.states = append(m.states, st)
