@@ -518,4 +518,10 @@ func TestMuxNested(t *testing.T) {
 	if _, ok := fake.FileIDIn(alifake.DriveResource, "/Films/r.mkv"); !ok {
 		t.Fatal("deleting a mount removed its files")
 	}
+	// alilink's own endpoints are no mount's, even with a mount at /.
+	e.do(t, "GET", "/-/healthz", nil)
+	if _, m := e.do(t, "GET", "/-/metrics", nil); !strings.Contains(m, `alilink_requests_total{action="internal",status="200",mount=""} 1`) ||
+		!strings.Contains(m, `alilink_requests_total{action="redirect",status="302",mount="/"}`) {
+		t.Fatalf("unexpected request counters:\n%s", m)
+	}
 }

@@ -42,13 +42,18 @@ func (s *Server) readOnlyAt(p string) bool {
 }
 
 // useMounts labels the request metrics with the mount each request went to,
-// when the resolver has mounts. A WebDAV path is judged without its prefix.
+// when the resolver has mounts. A WebDAV path is judged without its prefix;
+// alilink's own endpoints (/-/, the AList API) are no mount's, even with a
+// mount at /.
 func (s *Server) useMounts() {
 	m, ok := s.res.(Mounts)
 	if !ok {
 		return
 	}
 	s.obs.labelMounts(m.Paths(), func(p string) int {
+		if strings.HasPrefix(p, "/-/") || s.alist != nil && (strings.HasPrefix(p, "/api/") || p == "/ping") {
+			return -1
+		}
 		if s.dav != nil {
 			if rest, ok := strings.CutPrefix(p, s.dav.prefix); ok && (rest == "" || rest[0] == '/') {
 				p = "/" + strings.TrimPrefix(rest, "/")
