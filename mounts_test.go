@@ -447,3 +447,36 @@ func TestMountsLogin(t *testing.T) {
 		t.Fatalf("unexpected readiness %d %s", r.StatusCode, b)
 	}
 }
+
+// TestMountsReadiness: /-/readyz names the mount of each problem and stays
+// ready while a mount is; the broken mount's paths fail, the others serve.
+func TestMountsReadiness(t *testing.T) {
+	fake := fakeEnv(t)
+	fake.AddFileTo(alifake.DriveBackup, "/a.mkv", []byte("a"))
+	t.Setenv("TEST_MOUNTS_TOKEN", os.Getenv("ALILINK_REFRESH_TOKEN"))
+	t.Setenv("ALILINK_REFRESH_TOKEN", "")
+	t.Setenv("ALILINK_LISTEN", "127.0.0.1:0")
+	file := filepath.Join(t.TempDir(), "mounts.yaml")
+	body := "accounts:\n  - {name: me, refresh_token_env: TEST_MOUNTS_TOKEN}\nmounts:\n  - {path: /ok, drive: backup}\n  - {path: /gone, share_id: NoSuchShare1}\n"
+	if err := os.WriteFile(file, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("ALILINK_MOUNTS_FILE", file)
+	base := serveInProcess(t, io.Discard)
+	r, b := get(t, base+"/-/readyz")
+	var ready struct {
+		Ready    bool
+		Problems []string
+	}
+	if err := json.Unmarshal([]byte(b), &ready); err != nil || r.StatusCode != 200 || !ready.Ready || len(ready.Problems) != 1 ||
+		!strings.HasPrefix(ready.Problems[0], "/gone: ") {
+		t.Fatalf("unexpected readiness %d %s", r.StatusCode, b)
+	}
+	t.Log(ready.Problems[0])
+	if s := status(t, base+"/ok/a.mkv"); s != http.StatusFound {
+		t.Fatalf("the healthy mount: %d", s)
+	}
+	if s := status(t, base+"/gone/x.mkv"); s < 400 {
+		t.Fatalf("the broken share answered %d", s)
+	}
+}
