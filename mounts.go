@@ -34,6 +34,9 @@ func (a *app) openMounts() error {
 	if err := f.Check(cfg.Client); err != nil {
 		return err
 	}
+	for _, w := range f.Warnings {
+		a.log.Warn(w)
+	}
 	for i, s := range f.Mounts {
 		if s.Mode == "" {
 			continue

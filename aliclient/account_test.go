@@ -340,3 +340,108 @@ func TestAccountsKeepTheirChains(t *testing.T) {
 		t.Fatalf("unexpected refreshes; got %d; want 3", got)
 	}
 }
+
+// TestAccountResourceDriveWrites: uploads, folders, renames, moves and
+// trash on an account's resource drive land on that drive, for both
+// drivers, and get_by_path looks up from its root; the backup drive does
+// not see them.
+func TestAccountResourceDriveWrites(t *testing.T) {
+	for _, driver := range []string{"drive", "open"} {
+		t.Run(driver, func(t *testing.T) {
+			af := startAccountFake(t, alifake.Options{})
+			fake := af.fake
+			a, err := aliclient.NewAccount(namedConfig(t, fake, driver), aliclient.Deps{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx := context.Background()
+			d, _ := a.Drive(aliclient.DriveResource)
+			m := d.(aliclient.Manager)
+			dir, err := m.Mkdir(ctx, "root", "New")
+			if err != nil {
+				t.Fatal(err)
+			}
+			data := []byte("uploaded to the resource drive")
+			up, _, err := m.Upload(ctx, dir.ID, "u.mkv", aliclient.UploadSource{Size: int64(len(data)), Data: bytes.NewReader(data)}, false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if id, ok := fake.FileIDIn(alifake.DriveResource, "/New/u.mkv"); !ok || id != up.ID {
+				t.Fatalf("the upload is not on the resource drive (%q %v)", id, ok)
+			}
+			if _, ok := fake.FileIDIn(alifake.DriveBackup, "/New/u.mkv"); ok {
+				t.Fatalf("the upload is on the backup drive too")
+			}
+			if _, err := m.Rename(ctx, up.ID, "v.mkv"); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := m.Move(ctx, up.ID, "root", ""); err != nil {
+				t.Fatal(err)
+			}
+			got, err := d.GetByPath(ctx, "/v.mkv")
+			if err != nil || got.ID != up.ID {
+				t.Fatalf("unexpected get_by_path on the resource drive: %+v %v", got, err)
+			}
+			playName(t, d, "root", "v.mkv", data)
+			if err := m.Trash(ctx, up.ID); err != nil {
+				t.Fatal(err)
+			}
+			if !fake.InTrashOf(alifake.DriveResource, up.ID) {
+				t.Fatalf("the trashed file is not in the resource drive's bin")
+			}
+		})
+	}
+}
+
+// TestAccountLogin: `ALILINK_STATE_KEY=me alilink login` saves the token
+// where the mounts file's account "me" reads it: that account then starts
+// with no token in the file.
+func TestAccountLogin(t *testing.T) {
+	for _, driver := range []string{"drive", "open"} {
+		t.Run(driver, func(t *testing.T) {
+			af := startAccountFake(t, alifake.Options{})
+			fake := af.fake
+			cfg := namedConfig(t, fake, driver)
+			cfg.StateKey, cfg.RefreshToken = "me", ""
+			if driver == "drive" {
+				cfg.OpenClientID, cfg.OpenClientSecret = "", "" // the passport flow
+			}
+			ctx := context.Background()
+			q, err := aliclient.StartQRLogin(ctx, cfg, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ids := fake.PendingQR()
+			if len(ids) != 1 {
+				t.Fatalf("unexpected pending codes: %v", ids)
+			}
+			fake.ScanQR(ids[0])
+			fake.ConfirmQR(ids[0])
+			for n := 0; ; n++ {
+				st, err := q.Poll(ctx)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if st == aliclient.QRConfirmed {
+					break
+				}
+				if n > 10 {
+					t.Fatalf("the login is not confirmed: %v", st)
+				}
+			}
+			path, err := q.Save()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := filepath.Join(cfg.StateDir, "me-"+aliclient.TokenFile(driver)); path != want {
+				t.Fatalf("unexpected state file; got %s; want %s", path, want)
+			}
+			a, err := aliclient.NewAccount(cfg, aliclient.Deps{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			d, _ := a.Drive(aliclient.DriveBackup)
+			playName(t, d, "root", "b.mkv", af.backup)
+		})
+	}
+}

@@ -201,9 +201,11 @@ func (q *QRLogin) Save() (string, error) {
 	if q.refresh == "" {
 		return "", errorf(ErrNoToken, "the login is not confirmed")
 	}
-	c := q.cfg
-	c.Driver = q.Driver
-	st := tokenstore.New(q.cfg.StateDir, StateFile(c)) // an account's own file (StateKey)
+	// The file of the account the login is for: ALILINK_STATE_KEY names a
+	// mounts file's account (its state_key), as the account will read it.
+	cfg := q.cfg
+	cfg.Driver = q.Driver
+	st := tokenstore.New(cfg.StateDir, StateFile(cfg))
 	// Load sets the chain's seed from the configured token; whatever was saved
 	// before (nothing, an older chain, an unreadable file) is replaced.
 	_, _, _ = st.Load(q.cfg.RefreshToken)

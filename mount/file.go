@@ -30,6 +30,9 @@ type File struct {
 	Path     string // the file it was read from
 	Accounts []Account
 	Mounts   []Spec
+	// Warnings are worth a log line at start (no secret in them): e.g.
+	// secrets written in a file others may read.
+	Warnings []string
 }
 
 // Account is one login of the drive.
@@ -114,7 +117,7 @@ func load(path string, lookup func(string) (string, bool)) (*File, error) {
 		}
 		return errors.New(msg + p.what)
 	}
-	raw, err := readFile(path)
+	raw, perm, err := readFile(path)
 	if err != nil {
 		return nil, fail(problem{what: err.Error()})
 	}
@@ -138,40 +141,64 @@ func load(path string, lookup func(string) (string, bool)) (*File, error) {
 		return nil, fail(*p)
 	}
 	f.Path = path
+	if perm&0o077 != 0 && inlineSecrets(&doc) {
+		f.Warnings = append(f.Warnings, fmt.Sprintf("%s %s: the file holds secrets (refresh_token, client_secret or share_pwd) and others may read it (mode %04o): chmod 600 it, or name environment variables with refresh_token_env, client_secret_env, share_pwd_env", Variable, path, perm))
+	}
 	return f, nil
+}
+
+// inlineSecrets tells whether any entry writes a secret in the file.
+func inlineSecrets(doc *yaml.Node) bool {
+	var walk func(n *yaml.Node) bool
+	walk = func(n *yaml.Node) bool {
+		if n.Kind == yaml.MappingNode {
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				switch n.Content[i].Value {
+				case "refresh_token", "client_secret", "share_pwd":
+					if n.Content[i+1].Value != "" {
+						return true
+					}
+				}
+			}
+		}
+		return slices.ContainsFunc(n.Content, walk)
+	}
+	return walk(doc)
 }
 
 // readFile reads at most maxFileSize bytes, naming what went wrong without
 // the Go error's repetition of the path.
-func readFile(path string) ([]byte, error) {
+func readFile(path string) ([]byte, os.FileMode, error) {
 	if path == "" {
-		return nil, errors.New("empty: name the mounts file, or unset the variable for the one-drive configuration")
+		return nil, 0, errors.New("empty: name the mounts file, or unset the variable for the one-drive configuration")
+	}
+	cannot := func(err error) error {
+		var pe *os.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return fmt.Errorf("cannot read the file: %v", err)
 	}
 	fh, err := os.Open(path)
 	if err != nil {
-		var pe *os.PathError
-		if errors.As(err, &pe) {
-			err = pe.Err
-		}
-		return nil, fmt.Errorf("cannot read the file: %v", err)
+		return nil, 0, cannot(err)
 	}
 	defer fh.Close()
 	st, err := fh.Stat()
-	if err == nil && st.IsDir() {
-		return nil, errors.New("cannot read the file: is a directory")
+	if err != nil {
+		return nil, 0, cannot(err)
+	}
+	if st.IsDir() {
+		return nil, 0, errors.New("cannot read the file: is a directory")
 	}
 	raw, err := io.ReadAll(io.LimitReader(fh, maxFileSize+1))
 	if err != nil {
-		var pe *os.PathError
-		if errors.As(err, &pe) {
-			err = pe.Err
-		}
-		return nil, fmt.Errorf("cannot read the file: %v", err)
+		return nil, 0, cannot(err)
 	}
 	if len(raw) > maxFileSize {
-		return nil, fmt.Errorf("larger than %d bytes; a mounts file is a few kilobytes", maxFileSize)
+		return nil, 0, fmt.Errorf("larger than %d bytes; a mounts file is a few kilobytes", maxFileSize)
 	}
-	return raw, nil
+	return raw, st.Mode().Perm(), nil
 }
 
 // yamlMessage makes a YAML syntax error one line: "line 3: did not find

@@ -124,6 +124,30 @@ func TestLoad(t *testing.T) {
 	}
 }
 
+// TestWarnReadableSecrets: inline secrets in a file others may read are
+// worth a warning (without the secret); a 0600 file, or secrets by
+// variable, are not.
+func TestWarnReadableSecrets(t *testing.T) {
+	p := write(t, good) // 0600, refresh_token inline
+	f, err := load(p, lookup)
+	if err != nil || len(f.Warnings) != 0 {
+		t.Fatalf("unexpected warnings of a 0600 file: %v %v", f, err)
+	}
+	if err := os.Chmod(p, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f, err = load(p, lookup)
+	if err != nil || len(f.Warnings) != 1 || !strings.Contains(f.Warnings[0], "mode 0644") {
+		t.Fatalf("unexpected warnings of a 0644 file with a secret: %v %v", f.Warnings, err)
+	}
+	noSecret(t, f.Warnings[0])
+	p = write(t, "accounts:\n  - name: me\n    refresh_token_env: ALI_TOKEN\nmounts:\n  - path: /\n")
+	_ = os.Chmod(p, 0o644)
+	if f, err = load(p, lookup); err != nil || len(f.Warnings) != 0 {
+		t.Fatalf("unexpected warnings without inline secrets: %v %v", f.Warnings, err)
+	}
+}
+
 // TestLoadDefaults: the only account needs no naming; driver, state key,
 // drive and root folder have defaults; a token may come from the state file
 // alone (none here).

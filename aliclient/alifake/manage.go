@@ -315,10 +315,15 @@ type updateRequest struct {
 // duplicate, with an absent mode or "ignore" too.
 func (f *Fake) serveUpdate(w http.ResponseWriter, _ *http.Request, body []byte) {
 	var req updateRequest
-	if !decodeBody(w, body, &req) || !f.checkDrive(w, req.DriveID) {
+	if !decodeBody(w, body, &req) {
 		return
 	}
-	f.update(w, &f.fs, req, false)
+	// Either drive of the account (§16): drive_id is a field of the call.
+	fs, ok := f.legacyDrive(w, req.DriveID)
+	if !ok {
+		return
+	}
+	f.update(w, fs, req, false)
 }
 
 // serveOpenUpdate is POST /adrive/v1.0/openFile/update (§14.3), as the
@@ -413,7 +418,12 @@ func (req *moveRequest) legacyMode() string {
 // drive_id and file_id.
 func (f *Fake) serveMove(w http.ResponseWriter, _ *http.Request, body []byte) {
 	var req moveRequest
-	if !decodeBody(w, body, &req) || !f.checkDrive(w, req.DriveID) {
+	if !decodeBody(w, body, &req) {
+		return
+	}
+	// Either drive of the account (§16): drive_id is a field of the call.
+	fs, ok := f.legacyDrive(w, req.DriveID)
+	if !ok {
 		return
 	}
 	if err := req.checkTarget(); err != nil {
@@ -421,14 +431,14 @@ func (f *Fake) serveMove(w http.ResponseWriter, _ *http.Request, body []byte) {
 		return
 	}
 	f.mu.Lock()
-	n, err := f.manageItem(&f.fs, req.FileID, false)
+	n, err := f.manageItem(fs, req.FileID, false)
 	var dest *node
 	if err == nil {
-		dest, err = f.destFolder(&f.fs, req.ToParentFileID, n)
+		dest, err = f.destFolder(fs, req.ToParentFileID, n)
 	}
 	if err == nil {
 		var name string
-		if name, err = settle(&f.fs, dest, cmp.Or(req.NewName, n.name), req.legacyMode(), n.folder, n); err == nil {
+		if name, err = settle(fs, dest, cmp.Or(req.NewName, n.name), req.legacyMode(), n.folder, n); err == nil {
 			relink(n, dest, name, f)
 		}
 	}
@@ -437,7 +447,7 @@ func (f *Fake) serveMove(w http.ResponseWriter, _ *http.Request, body []byte) {
 		err.write(w)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"domain_id": domainID, "drive_id": f.fs.driveID, "file_id": req.FileID})
+	writeJSON(w, http.StatusOK, map[string]any{"domain_id": domainID, "drive_id": fs.driveID, "file_id": req.FileID})
 }
 
 // serveOpenMove is POST /adrive/v1.0/openFile/move (§14.4). The item keeps
@@ -511,14 +521,19 @@ func (f *Fake) copyTree(fs *fileSystem, n, parent *node, name, id string) *node 
 // when the task succeeds. Names as for a legacy move.
 func (f *Fake) serveCopy(w http.ResponseWriter, _ *http.Request, body []byte) {
 	var req moveRequest
-	if !decodeBody(w, body, &req) || !f.checkDrive(w, req.DriveID) {
+	if !decodeBody(w, body, &req) {
+		return
+	}
+	// Either drive of the account (§16): drive_id is a field of the call.
+	fs, ok := f.legacyDrive(w, req.DriveID)
+	if !ok {
 		return
 	}
 	if err := req.checkTarget(); err != nil {
 		err.write(w)
 		return
 	}
-	f.copy(w, &f.fs, req, req.legacyMode(), false)
+	f.copy(w, fs, req, req.legacyMode(), false)
 }
 
 // serveOpenCopy is POST /adrive/v1.0/openFile/copy (§14.5). Without
@@ -616,10 +631,15 @@ type trashRequest struct {
 // the task succeeds.
 func (f *Fake) serveTrash(w http.ResponseWriter, _ *http.Request, body []byte) {
 	var req trashRequest
-	if !decodeBody(w, body, &req) || !f.checkDrive(w, req.DriveID) {
+	if !decodeBody(w, body, &req) {
 		return
 	}
-	f.trash(w, &f.fs, req.FileID, false)
+	// Either drive of the account (§16): drive_id is a field of the call.
+	fs, ok := f.legacyDrive(w, req.DriveID)
+	if !ok {
+		return
+	}
+	f.trash(w, fs, req.FileID, false)
 }
 
 // serveOpenTrash is POST /adrive/v1.0/openFile/recyclebin/trash (§14.6):
@@ -718,10 +738,14 @@ func (f *Fake) takeTrashed(fs *fileSystem, id string) *node {
 // NotFound.ParentFileId; its name taken meanwhile → 409 AlreadyExist.File.
 func (f *Fake) serveRestore(w http.ResponseWriter, _ *http.Request, body []byte) {
 	var req trashRequest
-	if !decodeBody(w, body, &req) || !f.checkDrive(w, req.DriveID) {
+	if !decodeBody(w, body, &req) {
 		return
 	}
-	fs := &f.fs
+	// Either drive of the account (§16): drive_id is a field of the call.
+	fs, ok := f.legacyDrive(w, req.DriveID)
+	if !ok {
+		return
+	}
 	f.mu.Lock()
 	err := f.restore(fs, req.FileID)
 	f.mu.Unlock()
