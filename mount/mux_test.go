@@ -375,8 +375,11 @@ func TestMuxHealthAndMetrics(t *testing.T) {
 // must keep them apart.
 type stub struct {
 	mount.Backend
-	url string
+	url     string
+	dropped *[]string
 }
+
+func (s stub) DropLink(id, url string) { *s.dropped = append(*s.dropped, s.url+":"+id+":"+url) }
 
 func (s stub) Stat(_ context.Context, p string) (resolver.Item, error) {
 	if p == "/f" {
@@ -397,7 +400,9 @@ func (s stub) Link(_ context.Context, it resolver.Item) (resolver.Link, error) {
 
 // TestMuxIDsStayApart: equal file ids in two mounts link and drop apart.
 func TestMuxIDsStayApart(t *testing.T) {
-	x, err := mount.New([]mount.Entry{{Path: "/a", Res: stub{url: "A"}}, {Path: "/a/b", Res: stub{url: "B"}}, {Path: "/c", Res: stub{url: "C"}}})
+	var dropped []string
+	x, err := mount.New([]mount.Entry{{Path: "/a", Res: stub{url: "A", dropped: &dropped}}, {Path: "/a/b", Res: stub{url: "B", dropped: &dropped}},
+		{Path: "/c", Res: stub{url: "C", dropped: &dropped}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -411,6 +416,15 @@ func TestMuxIDsStayApart(t *testing.T) {
 		if err != nil || l.URL != want {
 			t.Fatalf("%s: unexpected link %q %v; want %s", p, l.URL, err, want)
 		}
+		if it.ID == "same-id" {
+			t.Fatalf("%s: the item's id does not name its mount", p)
+		}
+		if x.DropLink(it.ID, l.URL); dropped[len(dropped)-1] != want+":same-id:"+want {
+			t.Fatalf("%s: the dead link was dropped in the wrong mount: %v", p, dropped)
+		}
+	}
+	if x.DropLink("same-id", "A"); len(dropped) != 3 {
+		t.Fatalf("an id of no mount dropped a link: %v", dropped)
 	}
 	if _, err := x.Link(ctx, resolver.Item{ID: "same-id"}); !errors.Is(err, resolver.ErrNotFound) {
 		t.Fatalf("an id of no mount linked: %v", err)
