@@ -40,6 +40,10 @@ type Config struct {
 	RedisLease  time.Duration `env:"REDIS_LOCK_LEASE" envDefault:"15s"`
 	// Public allows a non-loopback listen address without a sign secret.
 	Public bool `env:"PUBLIC" envDefault:"false"`
+	// MountsFile names the mounts file (package mount): accounts and the
+	// drives and shares mounted at path prefixes. Unset, the variables
+	// describe one drive mounted at /, as ever.
+	MountsFile string `env:"MOUNTS_FILE"`
 
 	Client   aliclient.Config
 	Resolver resolver.Config

@@ -52,11 +52,16 @@ func demoCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		cfg.Listen = *listen
 	}
 	cfg.Client.Driver = "drive"
-	cfg.Client.RefreshToken = fake.NewRefreshToken()
+	cfg.Client.RefreshToken = ""
 	cfg.Client.APIURL = fake.APIURL()
 	cfg.Client.AuthURL = fake.APIURL()
 	cfg.Client.StateDir = stateDir
 	cfg.Streamer.SpoolDir = stateDir
+	// The fake account's two drives and a share through it, as a mounts
+	// file (ALILINK_MOUNTS_FILE) would serve them: / lists the mounts.
+	if cfg.MountsFile, err = writeDemoMounts(stateDir, fake.NewRefreshToken(), samples.shareID); err != nil {
+		return err
+	}
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
@@ -86,20 +91,25 @@ func demoCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		}
 		base := "http://" + addr
 		u := func(p string) string { return "'" + base + resolver.EscapePath(p) + "'" }
-		fmt.Fprintf(stdout, "\nalilink demo: a fake drive at %s, alilink at %s (Ctrl-C stops both)\n\n", fake.APIURL(), base)
+		bk := func(p string) string { return u(demoBackup + p) }
+		fmt.Fprintf(stdout, "\nalilink demo: a fake drive at %s, alilink at %s (Ctrl-C stops both)\n", fake.APIURL(), base)
+		fmt.Fprintf(stdout, "mounts (a mounts file, %s): %s the backup drive, %s the resource drive, %s a share (read-only)\n\n",
+			cfg.MountsFile, demoBackup, demoResource, demoShare)
 		fmt.Fprintf(stdout, "  xdg-open %s                         # browse and play in a browser (an HTML index)\n", u("/"))
-		fmt.Fprintf(stdout, "  curl -s -H 'Accept: application/json' %s | head -c 600; echo   # the root folder as JSON\n", u("/"))
-		fmt.Fprintf(stdout, "  curl -si %s | grep -i location      # a 302 to the drive's CDN\n", u(samples.film))
-		fmt.Fprintf(stdout, "  curl -sL -r 0-15 %s | od -An -tx1   # a Range through the redirect\n", u(samples.film))
-		fmt.Fprintf(stdout, "  curl -s -r 0-15 %s | od -An -tx1   # Referer-bound: auto mode proxies it\n", u(samples.bound))
-		fmt.Fprintf(stdout, "  curl -sL -o /dev/null -w '%%{http_code} %%{size_download} bytes\\n' %s\n", u(samples.song))
+		fmt.Fprintf(stdout, "  curl -s -H 'Accept: application/json' %s; echo   # / lists the mounts\n", u("/"))
+		fmt.Fprintf(stdout, "  curl -si %s | grep -i location      # a 302 to the drive's CDN\n", bk(samples.film))
+		fmt.Fprintf(stdout, "  curl -sL -r 0-15 %s | od -An -tx1   # a Range through the redirect\n", bk(samples.film))
+		fmt.Fprintf(stdout, "  curl -s -r 0-15 %s | od -An -tx1   # Referer-bound: auto mode proxies it\n", bk(samples.bound))
+		fmt.Fprintf(stdout, "  curl -sL -o /dev/null -w '%%{http_code} %%{size_download} bytes\\n' %s\n", bk(samples.song))
 		fmt.Fprintf(stdout, "  curl -s %s | head -c 300; echo      # %d files, several drive pages, as JSON\n",
-			strings.TrimSuffix(u(samples.bigFolder), "'")+"?format=json'", samples.bigCount)
-		fmt.Fprintf(stdout, "  mpv %s   # a folder's media as an M3U8 playlist\n", strings.TrimSuffix(u(path.Dir(samples.film)), "'")+"/?format=m3u'")
+			strings.TrimSuffix(bk(samples.bigFolder), "'")+"?format=json'", samples.bigCount)
+		fmt.Fprintf(stdout, "  mpv %s   # a folder's media as an M3U8 playlist\n", strings.TrimSuffix(bk(path.Dir(samples.film)), "'")+"/?format=m3u'")
+		fmt.Fprintf(stdout, "  curl -sL -r 0-15 %s | od -An -tx1   # the resource drive\n", u(demoResource+samples.resource))
+		fmt.Fprintf(stdout, "  curl -s -H 'Accept: application/json' %s; echo   # a share, played by a copy in your drive\n", u(demoShare))
 		if tokenFile != "" {
 			fmt.Fprintf(stdout, "  echo hello | curl -s -T - -H \"Authorization: Bearer $(cat %s)\" %s; echo   # an upload\n",
-				tokenFile, u("/Uploads/hello.txt"))
-			fmt.Fprintf(stdout, "  curl -sL %s\n", u("/Uploads/hello.txt"))
+				tokenFile, bk("/Uploads/hello.txt"))
+			fmt.Fprintf(stdout, "  curl -sL %s\n", bk("/Uploads/hello.txt"))
 			if cfg.Streamer.DAV.On() {
 				fmt.Fprintf(stdout, "  rclone lsf -R --webdav-url %s/ --webdav-bearer-token-command \"cat %s\" :webdav:   # WebDAV\n",
 					base+cfg.Streamer.DAV.Prefix, tokenFile)
@@ -110,8 +120,38 @@ func demoCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 }
 
 type demoSamples struct {
-	film, bound, song, bigFolder string
-	bigCount                     int
+	film, bound, song, bigFolder, resource string
+	bigCount                               int
+	shareID                                string
+}
+
+// The demo's mounts: the fake account's backup drive, its resource drive,
+// and a share of its /Music folder played through it.
+const (
+	demoBackup   = "/Backup"
+	demoResource = "/Resource"
+	demoShare    = "/Shared/Music"
+)
+
+// writeDemoMounts writes the demo's mounts file into dir.
+func writeDemoMounts(dir, token, shareID string) (string, error) {
+	f := filepath.Join(dir, "mounts.yaml")
+	body := fmt.Sprintf(`accounts:
+  - name: demo
+    refresh_token: %s
+mounts:
+  - path: %s
+    account: demo
+    drive: backup
+  - path: %s
+    account: demo
+    drive: resource
+  - path: %s
+    account: demo
+    share_id: %s
+    read_only: true
+`, token, demoBackup, demoResource, demoShare, shareID)
+	return f, os.WriteFile(f, []byte(body), 0o600)
 }
 
 // addDemoContent fills the fake drive: folders, a large file that is generated,
@@ -140,5 +180,12 @@ func addDemoContent(fake *alifake.Fake, film int64) demoSamples {
 		fake.AddFile(fmt.Sprintf("%s/IMG_%04d.jpg", s.bigFolder, i), []byte(fmt.Sprintf("photo %d\n", i)))
 	}
 	fake.AddFolder("/Empty folder")
+	// The resource drive (spec §16): what people keep there.
+	s.resource = "/Films/Cosmos Laundromat (2015).mkv"
+	fake.AddSyntheticTo(alifake.DriveResource, s.resource, film/8)
+	fake.AddSyntheticTo(alifake.DriveResource, "/Films/Elephants Dream (2006).mp4", film/12)
+	fake.AddSyntheticTo(alifake.DriveResource, "/Series/Pioneer One/S01E01.mkv", film/10)
+	fake.AddFileTo(alifake.DriveResource, "/README.txt", []byte("The resource drive of the fake account, at "+demoResource+".\n"))
+	s.shareID = fake.AddShare("/Music", "")
 	return s
 }

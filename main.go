@@ -12,6 +12,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -105,6 +106,9 @@ type app struct {
 	obs    *observer
 	// shared is the replicas' state in Redis (nil without ALILINK_REDIS_URL).
 	shared *redisstate.State
+	// mounts is what ALILINK_MOUNTS_FILE describes (nil without it: drive
+	// is the one drive, mounted at /).
+	mounts *mounts
 }
 
 // openApp loads the configuration and logs in to the configured drive.
@@ -123,10 +127,22 @@ func openApp(stderr io.Writer) (*app, error) {
 // newApp builds the drive client for cfg, sharing its state through Redis
 // when ALILINK_REDIS_URL is set.
 func newApp(cfg Config, log *slog.Logger) (*app, error) {
+	if cfg.MountsFile != "" {
+		a := &app{cfg: cfg, log: log, obs: newLabelledObserver(metrics.NewSet(), "")}
+		if err := a.openMounts(); err != nil { // mounts.go
+			a.close()
+			return nil, err
+		}
+		if a.shared != nil {
+			a.obs.set.NewGauge("alilink_redis_up", a.mounts.redisUp)
+		}
+		return a, nil
+	}
 	a := &app{cfg: cfg, log: log, obs: newObserver(metrics.NewSet())}
 	deps := aliclient.Deps{Logger: log, Observer: a.obs}
 	if cfg.RedisURL != "" {
-		st, err := redisstate.Open(cfg.RedisURL, redisstate.Prefix(cfg.RedisPrefix, cfg.Client.Driver, cfg.Client.ShareID))
+		// AccountPrefix is Prefix(…) unless ALILINK_STATE_KEY names the account.
+		st, err := redisstate.Open(cfg.RedisURL, redisstate.AccountPrefix(cfg.RedisPrefix, cfg.Client))
 		if err != nil {
 			return nil, fmt.Errorf("ALILINK_REDIS_URL: %w", err)
 		}
@@ -152,13 +168,20 @@ func (a *app) close() {
 	if c, ok := a.drive.(interface{ Close() }); ok { // the share driver's planned deletions
 		c.Close()
 	}
+	if a.mounts != nil {
+		a.mounts.close()
+	}
 	if a.shared != nil {
 		_ = a.shared.Close()
 	}
 }
 
-// resolver builds the resolver over the app's drive.
-func (a *app) resolver() (*resolver.Resolver, error) {
+// resolver builds the resolver over the app's drive, or is the router over
+// the mounts.
+func (a *app) resolver() (streamer.Resolver, error) {
+	if a.mounts != nil {
+		return a.mounts.mux, nil
+	}
 	deps := resolver.Deps{Log: a.log, Observer: a.obs}
 	if a.shared != nil {
 		deps.Shared = a.shared
@@ -203,7 +226,7 @@ func serve(ctx context.Context, a *app, ready func(addr string)) error {
 			return err
 		}
 		defer rdb.Close()
-		sdeps.DAVLocks = davlocks.NewRedis(rdb, redisstate.Prefix(cfg.RedisPrefix, cfg.Client.Driver, cfg.Client.ShareID))
+		sdeps.DAVLocks = davlocks.NewRedis(rdb, davLockPrefix(cfg))
 	}
 	srv, err := streamer.New(cfg.Streamer, res, sdeps)
 	if err != nil {
@@ -217,7 +240,11 @@ func serve(ctx context.Context, a *app, ready func(addr string)) error {
 	hs := srv.HTTPServer()
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
-	log.Info("alilink listening", "addr", ln.Addr().String(), "mode", cfg.Streamer.Mode, "driver", cfg.Client.Driver)
+	if a.mounts != nil {
+		log.Info("alilink listening", "addr", ln.Addr().String(), "mode", cfg.Streamer.Mode, "mounts", strings.Join(a.mounts.mux.Paths(), " "))
+	} else {
+		log.Info("alilink listening", "addr", ln.Addr().String(), "mode", cfg.Streamer.Mode, "driver", cfg.Client.Driver)
+	}
 	if ready != nil {
 		ready(ln.Addr().String())
 	}
@@ -252,7 +279,9 @@ func serve(ctx context.Context, a *app, ready func(addr string)) error {
 
 // warmUp refreshes the token at start so that the first request is fast and a
 // dead token is reported at once, not on the first play.
-func warmUp(res *resolver.Resolver, log *slog.Logger) {
+func warmUp(res interface {
+	Health(context.Context) resolver.Health
+}, log *slog.Logger) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	h := res.Health(ctx)

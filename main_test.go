@@ -176,12 +176,24 @@ func TestDemo(t *testing.T) {
 		return resp, b
 	}
 
+	// / lists the demo's mounts; the backup drive holds the samples.
 	resp, body := get(noFollow, base+"/?format=json")
 	var root struct{ Items []struct{ Name string } }
-	if resp.StatusCode != 200 || json.Unmarshal(body, &root) != nil || len(root.Items) < 5 {
+	if resp.StatusCode != 200 || json.Unmarshal(body, &root) != nil || len(root.Items) != 3 ||
+		root.Items[0].Name != "Backup" || root.Items[1].Name != "Resource" || root.Items[2].Name != "Shared" {
 		t.Fatalf("unexpected root listing %d %s", resp.StatusCode, body)
 	}
-	film := "/Movies/Big%20Buck%20Bunny%20(2008).mkv"
+	resp, body = get(noFollow, base+"/Backup/?format=json")
+	if resp.StatusCode != 200 || json.Unmarshal(body, &root) != nil || len(root.Items) < 5 {
+		t.Fatalf("unexpected backup listing %d %s", resp.StatusCode, body)
+	}
+	if resp, body := get(http.DefaultClient, base+"/Resource/Films/Cosmos%20Laundromat%20(2015).mkv", "Range", "bytes=0-15"); resp.StatusCode != 206 || len(body) != 16 {
+		t.Fatalf("unexpected resource drive film %d %d bytes", resp.StatusCode, len(body))
+	}
+	if resp, body := get(http.DefaultClient, base+"/Shared/Music/?format=json"); resp.StatusCode != 200 || !strings.Contains(string(body), "flac") {
+		t.Fatalf("unexpected share listing %d %s", resp.StatusCode, body)
+	}
+	film := "/Backup/Movies/Big%20Buck%20Bunny%20(2008).mkv"
 	if resp, _ := get(noFollow, base+film); resp.StatusCode != http.StatusFound {
 		t.Fatalf("unexpected status for the film; got %d; want 302", resp.StatusCode)
 	}
@@ -194,14 +206,14 @@ func TestDemo(t *testing.T) {
 		t.Fatalf("unexpected range through the redirect: %d %x; want 206 %x", resp.StatusCode, body, want)
 	}
 	// The Referer-bound film is proxied in auto mode (the default): no 302.
-	resp, body = get(noFollow, base+"/Movies/Tears%20of%20Steel%20(2012).mkv", "Range", "bytes=1000-1015")
+	resp, body = get(noFollow, base+"/Backup/Movies/Tears%20of%20Steel%20(2012).mkv", "Range", "bytes=1000-1015")
 	if _, err := alifake.SyntheticReader("/Movies/Tears of Steel (2012).mkv", 2<<20).ReadAt(want, 1000); err != nil {
 		t.Fatal(err)
 	}
 	if resp.StatusCode != http.StatusPartialContent || !bytes.Equal(body, want) {
 		t.Fatalf("unexpected proxied range: %d %x; want 206 %x", resp.StatusCode, body, want)
 	}
-	if resp, body := get(noFollow, base+"/Photos/2024", "Accept", "application/json"); resp.StatusCode != 200 || strings.Count(string(body), `"name"`) != 450 {
+	if resp, body := get(noFollow, base+"/Backup/Photos/2024", "Accept", "application/json"); resp.StatusCode != 200 || strings.Count(string(body), `"name"`) != 450 {
 		t.Fatalf("unexpected big folder listing: %d, %d names", resp.StatusCode, strings.Count(string(body), `"name"`))
 	}
 	// The upload line: its token file, a PUT, the file read back.
@@ -216,14 +228,14 @@ func TestDemo(t *testing.T) {
 	if strings.Contains(stdout.String()+stderr.String(), string(token)) {
 		t.Fatal("the demo printed its admin token")
 	}
-	req, _ := http.NewRequest(http.MethodPut, base+"/Uploads/hello.txt", strings.NewReader("hello\n"))
+	req, _ := http.NewRequest(http.MethodPut, base+"/Backup/Uploads/hello.txt", strings.NewReader("hello\n"))
 	req.Header.Set("Authorization", "Bearer "+string(token))
 	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != http.StatusCreated {
 		t.Fatalf("the demo's upload: %v %v", resp, err)
 	} else {
 		resp.Body.Close()
 	}
-	if resp, body := get(http.DefaultClient, base+"/Uploads/hello.txt"); resp.StatusCode != 200 || string(body) != "hello\n" {
+	if resp, body := get(http.DefaultClient, base+"/Backup/Uploads/hello.txt"); resp.StatusCode != 200 || string(body) != "hello\n" {
 		t.Fatalf("the uploaded file reads %d %q", resp.StatusCode, body)
 	}
 	if resp, body := get(noFollow, base+"/-/readyz"); resp.StatusCode != 200 {

@@ -15,25 +15,49 @@ type observer struct {
 	set         *metrics.Set
 	now         func() time.Time
 	lastRefresh atomic.Int64 // Unix nanoseconds of the current access token
+	// labels is added to every metric's labels: "" without a mounts file,
+	// `,mount="/Movies"` for a mount's resolver, `,account="bob"` for an
+	// account's client (mountmetrics.go).
+	labels string
 
 	pathHit, pathMiss, listHit, listMiss, linkHit, linkMiss *metrics.Counter
 }
 
 func newObserver(set *metrics.Set) *observer {
-	o := &observer{set: set, now: time.Now}
+	o := newLabelledObserver(set, "")
+	o.cacheCounters()
+	o.tokenAge()
+	return o
+}
+
+// newLabelledObserver is an observer whose metrics carry labels too
+// (`,name="value"`, escaped), with neither cache counters nor token age.
+func newLabelledObserver(set *metrics.Set, labels string) *observer {
+	return &observer{set: set, now: time.Now, labels: labels}
+}
+
+// cacheCounters makes the counters Cache counts in.
+func (o *observer) cacheCounters() {
 	c := func(cache, result string) *metrics.Counter {
-		return set.NewCounter(`alilink_cache_lookups_total{cache="` + cache + `",result="` + result + `"}`)
+		return o.set.NewCounter(`alilink_cache_lookups_total{cache="` + cache + `",result="` + result + `"` + o.labels + `}`)
 	}
 	o.pathHit, o.pathMiss = c("path", "hit"), c("path", "miss")
 	o.listHit, o.listMiss = c("list", "hit"), c("list", "miss")
 	o.linkHit, o.linkMiss = c("link", "hit"), c("link", "miss")
-	set.NewGauge("alilink_token_age_seconds", func() float64 {
+}
+
+// tokenAge makes the gauge of the access token's age.
+func (o *observer) tokenAge() {
+	age := "alilink_token_age_seconds"
+	if o.labels != "" {
+		age += "{" + o.labels[1:] + "}"
+	}
+	o.set.NewGauge(age, func() float64 {
 		if at := o.lastRefresh.Load(); at != 0 {
 			return o.now().Sub(time.Unix(0, at)).Seconds()
 		}
 		return 0
 	})
-	return o
 }
 
 // Cache implements resolver.Observer, without an allocation: it runs for
@@ -56,32 +80,34 @@ func (o *observer) Cache(name string, hit bool) {
 	default:
 		return
 	}
-	c.Inc()
+	if c != nil {
+		c.Inc()
+	}
 }
 
 // Fetched implements resolver.Observer: the resolve latency behind misses.
 func (o *observer) Fetched(kind string, took time.Duration, err error) {
-	o.set.GetOrCreatePrometheusHistogram(`alilink_resolve_duration_seconds{kind="` + kind + `",result="` + result(err) + `"}`).Update(took.Seconds())
+	o.set.GetOrCreatePrometheusHistogram(`alilink_resolve_duration_seconds{kind="` + kind + `",result="` + result(err) + `"` + o.labels + `}`).Update(took.Seconds())
 }
 
 // APICall implements aliclient.Observer.
 func (o *observer) APICall(endpoint, res string, took time.Duration) {
-	o.set.GetOrCreateCounter(`alilink_drive_calls_total{endpoint="` + endpoint + `",result="` + escapeLabel(res) + `"}`).Inc()
-	o.set.GetOrCreatePrometheusHistogram(`alilink_drive_call_duration_seconds{endpoint="` + endpoint + `"}`).Update(took.Seconds())
+	o.set.GetOrCreateCounter(`alilink_drive_calls_total{endpoint="` + endpoint + `",result="` + escapeLabel(res) + `"` + o.labels + `}`).Inc()
+	o.set.GetOrCreatePrometheusHistogram(`alilink_drive_call_duration_seconds{endpoint="` + endpoint + `"` + o.labels + `}`).Update(took.Seconds())
 	if res == "TooManyRequests" || res == "HTTP 429" {
-		o.set.GetOrCreateCounter(`alilink_drive_429_total{endpoint="` + endpoint + `"}`).Inc()
+		o.set.GetOrCreateCounter(`alilink_drive_429_total{endpoint="` + endpoint + `"` + o.labels + `}`).Inc()
 	}
 }
 
 // Waited implements aliclient.Observer.
 func (o *observer) Waited(endpoint, reason string, d time.Duration) {
-	o.set.GetOrCreateCounter(`alilink_rate_waits_total{endpoint="` + endpoint + `",reason="` + reason + `"}`).Inc()
-	o.set.GetOrCreateFloatCounter(`alilink_rate_wait_seconds_total{endpoint="` + endpoint + `",reason="` + reason + `"}`).Add(d.Seconds())
+	o.set.GetOrCreateCounter(`alilink_rate_waits_total{endpoint="` + endpoint + `",reason="` + reason + `"` + o.labels + `}`).Inc()
+	o.set.GetOrCreateFloatCounter(`alilink_rate_wait_seconds_total{endpoint="` + endpoint + `",reason="` + reason + `"` + o.labels + `}`).Add(d.Seconds())
 }
 
 // TokenRefreshed implements aliclient.Observer.
 func (o *observer) TokenRefreshed(at time.Time, err error) {
-	o.set.GetOrCreateCounter(`alilink_token_refreshes_total{result="` + result(err) + `"}`).Inc()
+	o.set.GetOrCreateCounter(`alilink_token_refreshes_total{result="` + result(err) + `"` + o.labels + `}`).Inc()
 	if err == nil {
 		o.lastRefresh.Store(at.UnixNano())
 	}

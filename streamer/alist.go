@@ -219,7 +219,7 @@ func (s *Server) isAListPath(raw []byte) bool {
 func (s *Server) serveAList(ctx *fasthttp.RequestCtx, raw []byte, start time.Time) {
 	switch {
 	case bytes.HasPrefix(raw, alistDPrefix) || string(raw) == "/d":
-		s.serveAListDown(ctx, raw[2:], start, s.cfg.Mode)
+		s.serveAListDown(ctx, raw[2:], start, "") // "": the path's mode (mounts.go)
 		return
 	case bytes.HasPrefix(raw, alistPPrefix) || string(raw) == "/p":
 		s.serveAListDown(ctx, raw[2:], start, ModeProxy)

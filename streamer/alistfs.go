@@ -221,7 +221,7 @@ func (s *Server) alistList(ctx *fasthttp.RequestCtx, u alistUser) {
 	if int64(from)+int64(req.PerPage) < int64(total) {
 		to = from + req.PerPage
 	}
-	out := alistListResp{Total: int64(total), Write: s.alistWritable(u), Provider: s.alist.cfg.Provider}
+	out := alistListResp{Total: int64(total), Write: s.alistWritable(u) && !s.readOnlyAt(p), Provider: s.alist.cfg.Provider}
 	for i := from; i < to; i++ {
 		c := &children[i]
 		out.Content = append(out.Content, s.alistObjOf(c, joinChild(p, c.Name)))
@@ -385,6 +385,9 @@ func (s *Server) alistDown(ctx *fasthttp.RequestCtx, raw []byte, start time.Time
 			s.writeError(ctx, err)
 			return actError, p, false
 		}
+	}
+	if mode == "" {
+		mode = s.modeFor(p)
 	}
 	return s.serveByMode(ctx, p, exp, mode, start)
 }

@@ -209,7 +209,7 @@ func (s *Server) alistManageFail(ctx *fasthttp.RequestCtx, err error, p string) 
 		alistErr(ctx, alistFailed, "parent folder not found")
 	case errors.Is(err, resolver.ErrBadTarget):
 		alistErr(ctx, alistBadReq, "cannot move or copy a folder into itself")
-	case errors.Is(err, resolver.ErrUnsupported):
+	case errors.Is(err, resolver.ErrUnsupported), errors.Is(err, resolver.ErrReadOnly):
 		alistErr(ctx, alistForbidden, "permission denied")
 	default:
 		s.log.Debug("alist api: write failed", "path", p, "err", err)
@@ -280,6 +280,10 @@ func (s *Server) alistPutBody(ctx *fasthttp.RequestCtx, u alistUser, sp *spool) 
 	p, err := alistPath(raw)
 	if err != nil || p == "/" {
 		alistErr(ctx, alistBadReq, "bad File-Path")
+		return
+	}
+	if s.readOnlyAt(p) { // a read-only mount (mounts.go): refused before the body is read
+		alistErr(ctx, alistForbidden, "permission denied")
 		return
 	}
 	overwrite := !strings.EqualFold(string(ctx.Request.Header.Peek("Overwrite")), "false")

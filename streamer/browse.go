@@ -307,7 +307,8 @@ func humanSize(n int64) string {
 // http backend sends a HEAD per file; the answer is the size, type and
 // validators a GET gets, as in proxy mode). done reports it answered.
 func (s *Server) routeView(ctx *fasthttp.RequestCtx, p string, exp int64) (act int, done bool) {
-	head := ctx.IsHead() && (s.cfg.Mode == ModeAuto || s.cfg.Mode == ModeRedirect || s.cfg.Mode == ModeAccel)
+	mode := s.modeFor(p)
+	head := ctx.IsHead() && (mode == ModeAuto || mode == ModeRedirect || mode == ModeAccel)
 	if !head && !wantsView(ctx) {
 		return 0, false
 	}

@@ -205,6 +205,10 @@ func (d *dav) serve(ctx *fasthttp.RequestCtx, raw []byte, start time.Time) (act 
 		writeText(ctx, fasthttp.StatusForbidden, "read-only")
 		return actError, false
 	}
+	if davWrites[method] && method != "COPY" && d.s.readOnlyAt(name) { // a read-only mount (mounts.go)
+		d.s.writeError(ctx, resolver.ErrReadOnly)
+		return actError, false
+	}
 	switch method {
 	case fasthttp.MethodGet, fasthttp.MethodHead:
 		return d.get(ctx, name, start)

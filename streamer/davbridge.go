@@ -271,7 +271,7 @@ func (b *davBody) Close() error {
 	b.closed = true
 	_ = b.pr.CloseWithError(errDAVClientGone)
 	b.cancel()
-	b.o.request(b.act, b.status)
+	b.o.requestAt(b.path, b.act, b.status)
 	b.o.access(b.method, b.path, b.status, b.act, b.written, b.start)
 	return nil
 }

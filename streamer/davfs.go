@@ -120,7 +120,8 @@ func fsErr(ctx context.Context, op, name string, err error) error {
 		return &fs.PathError{Op: op, Path: name, Err: fs.ErrNotExist}
 	case errors.Is(err, resolver.ErrExists):
 		return &fs.PathError{Op: op, Path: name, Err: fs.ErrExist}
-	case errors.Is(err, resolver.ErrBadTarget), errors.Is(err, resolver.ErrUnsupported), errors.Is(err, resolver.ErrNotFolder):
+	case errors.Is(err, resolver.ErrBadTarget), errors.Is(err, resolver.ErrUnsupported), errors.Is(err, resolver.ErrNotFolder),
+		errors.Is(err, resolver.ErrReadOnly):
 		return &fs.PathError{Op: op, Path: name, Err: fs.ErrPermission}
 	}
 	noteDriveErr(ctx, err)

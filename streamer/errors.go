@@ -24,6 +24,8 @@ func httpStatus(err error) int {
 		return fasthttp.StatusUnauthorized
 	case errors.Is(err, sign.ErrInvalid), errors.Is(err, sign.ErrExpired):
 		return fasthttp.StatusForbidden
+	case errors.Is(err, resolver.ErrReadOnly): // a read-only mount (mounts.go)
+		return fasthttp.StatusForbidden
 	case errors.Is(err, resolver.ErrNotFound):
 		return fasthttp.StatusNotFound
 	case errors.Is(err, resolver.ErrRateLimited), errors.Is(err, errStreamsFull), errors.Is(err, errCDNBusy):
@@ -51,6 +53,8 @@ func publicMessage(err error, status int) string {
 		return "sign expired"
 	case errors.Is(err, sign.ErrInvalid):
 		return "sign invalid"
+	case errors.Is(err, resolver.ErrReadOnly):
+		return "read-only: nothing is written here (a read-only mount, or outside every mount)"
 	case status == fasthttp.StatusNotFound:
 		return "not found"
 	case errors.Is(err, errStreamsFull):

@@ -40,9 +40,13 @@ type observer struct {
 	alog *AccessLog
 
 	requests [nActions][600]atomic.Pointer[metrics.Counter]
-	bytes    *metrics.Counter
-	resumes  *metrics.Counter
-	aborts   *metrics.Counter
+	// With mounts (mounts.go), the request counters are per mount instead.
+	mountOf     func(p string) int
+	mountLabels []string
+	byMount     [][nActions][600]atomic.Pointer[metrics.Counter]
+	bytes       *metrics.Counter
+	resumes     *metrics.Counter
+	aborts      *metrics.Counter
 }
 
 func newObserver(set *metrics.Set, log *slog.Logger, accessLog bool, alog *AccessLog, streams func() float64) *observer {
@@ -56,6 +60,10 @@ func newObserver(set *metrics.Set, log *slog.Logger, accessLog bool, alog *Acces
 
 // request counts one answer.
 func (o *observer) request(act, status int) {
+	if o.mountOf != nil {
+		o.count(-1, act, status)
+		return
+	}
 	if status < 100 || status >= 600 {
 		status = 599
 	}
@@ -98,7 +106,7 @@ func logPath(raw []byte) string {
 // returns (everything but a proxied body, which reports from its Close).
 func (s *Server) finish(ctx *fasthttp.RequestCtx, act int, path string, start time.Time) {
 	status := ctx.Response.StatusCode()
-	s.obs.request(act, status)
+	s.obs.requestAt(path, act, status)
 	if s.obs.accessLog {
 		s.obs.access(methodName(ctx), path, status, act, int64(len(ctx.Response.Body())), start)
 	}

@@ -37,6 +37,7 @@ const (
 	refuseReadOnly
 	refuseHash
 	refuseSize
+	refuseMount // a read-only mount (mounts.go)
 )
 
 // refusedHeader carries the refusal from the hook to the handler. The hook
@@ -102,6 +103,8 @@ func (s *Server) putRefusal(h *fasthttp.RequestHeader, raw []byte) refusal {
 			return refusePath
 		case p == "/":
 			return refuseRoot
+		case s.readOnlyAt(p):
+			return refuseMount
 		}
 	}
 	if !s.res.CanUpload() {
@@ -138,6 +141,8 @@ func (s *Server) writeRefusal(ctx *fasthttp.RequestCtx, r refusal) {
 		writeText(ctx, fasthttp.StatusBadRequest, "X-Content-Sha1 is not a SHA-1 in hex")
 	case refuseSize:
 		writeText(ctx, fasthttp.StatusRequestEntityTooLarge, "larger than ALILINK_UPLOAD_MAX")
+	case refuseMount:
+		s.writeError(ctx, resolver.ErrReadOnly)
 	}
 }
 

@@ -149,6 +149,7 @@ func New(cfg Config, res Resolver, deps Deps) (*Server, error) {
 			}
 		}
 	}
+	s.useMounts() // mounts.go
 	return s, nil
 }
 
@@ -262,7 +263,7 @@ func (s *Server) route(ctx *fasthttp.RequestCtx, raw []byte, start time.Time) (a
 	if act, done := s.routeView(ctx, p, exp); done {
 		return act, p, false
 	}
-	return s.serveByMode(ctx, p, exp, s.cfg.Mode, start)
+	return s.serveByMode(ctx, p, exp, s.modeFor(p), start)
 }
 
 // serveByMode answers a clean, authorised drive path by mode: one look-up

@@ -256,7 +256,7 @@ func (p *proxyStream) Close() error {
 		}
 		o := p.s.obs
 		o.bytes.Add(int(p.written))
-		o.request(actProxy, r.status)
+		o.requestAt(r.path, actProxy, r.status)
 		o.access(r.method, r.path, r.status, actProxy, p.written, r.start)
 	}
 	return nil
