@@ -20,27 +20,13 @@ import (
 
 	"github.com/alilink/alilink/aliclient/alifake"
 	"github.com/alilink/alilink/streamer/sign"
+	"github.com/alilink/alilink/streamer/streamertest"
 )
-
-// requireTool finds a program the test needs. CI installs it and sets
-// ALILINK_REQUIRE_TOOLS=1, so there a missing tool fails the test instead of
-// skipping it.
-func requireTool(t *testing.T, name string) string {
-	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		if os.Getenv("ALILINK_REQUIRE_TOOLS") != "" {
-			t.Fatalf("%s is required (ALILINK_REQUIRE_TOOLS is set) but not installed", name)
-		}
-		t.Skipf("%s not installed (see .ci/run for its Debian package)", name)
-	}
-	return p
-}
 
 // testClip is a 2-second MPEG-4 video with AAC sound, made by ffmpeg.
 func testClip(t *testing.T) []byte {
 	t.Helper()
-	ffmpeg := requireTool(t, "ffmpeg")
+	ffmpeg := streamertest.NeedTool(t, "ffmpeg")
 	video := filepath.Join(t.TempDir(), "clip.mp4")
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -59,7 +45,7 @@ func testClip(t *testing.T) []byte {
 // probe runs ffprobe on url and checks it found the clip's two streams.
 func probe(t *testing.T, url string) {
 	t.Helper()
-	ffprobe := requireTool(t, "ffprobe")
+	ffprobe := streamertest.NeedTool(t, "ffprobe")
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	out, err := exec.CommandContext(ctx, ffprobe, "-v", "error", "-show_entries", "format=duration:stream=codec_name", "-of", "json", url).Output()
@@ -88,7 +74,7 @@ func probe(t *testing.T, url string) {
 // status and body.
 func curlGet(t *testing.T, url string, args ...string) (int, string) {
 	t.Helper()
-	curl := requireTool(t, "curl")
+	curl := streamertest.NeedTool(t, "curl")
 	args = append([]string{"-s", "-L", "--max-time", "30", "-o", "-", "-w", "\n%{http_code}", url}, args...)
 	out, err := exec.Command(curl, args...).Output()
 	if err != nil {

@@ -42,7 +42,7 @@ func BenchmarkRedirectHandlerMounts(b *testing.B) {
 	cfg := streamer.DefaultConfig()
 	cfg.Mode = streamer.ModeRedirect
 	cfg.AccessLog = false
-	srv, err := streamer.NewWith(cfg, mux, streamer.Deps{})
+	srv, err := streamer.New(cfg, mux, streamer.Deps{})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
-	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -19,6 +18,7 @@ import (
 	"github.com/alilink/alilink/resolver"
 	"github.com/alilink/alilink/streamer"
 	"github.com/alilink/alilink/streamer/sign"
+	"github.com/alilink/alilink/streamer/streamertest"
 )
 
 const (
@@ -84,19 +84,12 @@ func start(t *testing.T, signed bool, extra ...mount.Entry) *env {
 	if signed {
 		cfg.SignSecret = secret
 	}
-	srv, err := streamer.NewWith(cfg, mux, streamer.Deps{Loopback: true})
+	srv, err := streamer.New(cfg, mux, streamer.Deps{Loopback: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	hs := srv.HTTPServer()
-	done := make(chan struct{})
-	go func() { defer close(done); _ = hs.Serve(ln) }()
-	t.Cleanup(func() { _ = hs.Shutdown(); <-done; srv.Close() })
-	return &env{fake: fake, base: "http://" + ln.Addr().String(), mux: mux, srv: srv}
+	t.Cleanup(srv.Close)
+	return &env{fake: fake, base: "http://" + streamertest.ServeTCP(t, srv), mux: mux, srv: srv}
 }
 
 func (e *env) do(t *testing.T, method, p string, body io.Reader, hdr ...string) (*http.Response, string) {
@@ -459,19 +452,12 @@ func serve(t *testing.T, fake *alifake.Fake, entries []mount.Entry) *env {
 	}
 	cfg := streamer.DefaultConfig()
 	cfg.AdminToken, cfg.SpoolDir = admin, t.TempDir()
-	srv, err := streamer.NewWith(cfg, mux, streamer.Deps{Loopback: true})
+	srv, err := streamer.New(cfg, mux, streamer.Deps{Loopback: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	hs := srv.HTTPServer()
-	done := make(chan struct{})
-	go func() { defer close(done); _ = hs.Serve(ln) }()
-	t.Cleanup(func() { _ = hs.Shutdown(); <-done; srv.Close() })
-	return &env{fake: fake, base: "http://" + ln.Addr().String(), mux: mux, srv: srv}
+	t.Cleanup(srv.Close)
+	return &env{fake: fake, base: "http://" + streamertest.ServeTCP(t, srv), mux: mux, srv: srv}
 }
 
 // TestMuxNested: a mount at / takes what no other does, a deeper mount
