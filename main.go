@@ -147,7 +147,7 @@ func newApp(cfg Config, log *slog.Logger) (*app, error) {
 			return nil, fmt.Errorf("ALILINK_REDIS_URL: %w", err)
 		}
 		a.shared = st
-		deps.Shared, deps.Limiter, deps.SharedLease = st, st, cfg.RedisLease
+		deps.Shared, deps.Limiter, deps.ReplicaLease = st, st, cfg.RedisLease
 		a.obs.set.NewGauge("alilink_redis_up", func() float64 {
 			if st.Up() {
 				return 1

@@ -66,7 +66,7 @@ func (a *app) openMounts() error {
 		deps := aliclient.Deps{Logger: a.log, Observer: newAccountObserver(a.obs.set, acc.Name)}
 		if a.shared != nil {
 			st := a.shared.WithPrefix(redisstate.AccountPrefix(cfg.RedisPrefix, acfg))
-			deps.Shared, deps.Limiter, deps.SharedLease = st, st, cfg.RedisLease
+			deps.Shared, deps.Limiter, deps.ReplicaLease = st, st, cfg.RedisLease
 			stateOf[acc.Name] = st
 			m.states = append(m.states, st)
 		}

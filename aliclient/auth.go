@@ -95,7 +95,7 @@ func (t *tokens) adopt(ctx context.Context, resp tokenResponse, err error) (gran
 	var replicaErr error
 	if t.c.replicas != nil {
 		// The other replicas read it from there; the caller holds the lock.
-		replicaErr = t.c.replicas.Store(ctx, SharedToken{Refresh: resp.RefreshToken, Access: g.value, Issued: g.issued, Expires: g.expires})
+		replicaErr = t.c.replicas.Store(ctx, TokenState{Refresh: resp.RefreshToken, Access: g.value, Issued: g.issued, Expires: g.expires})
 	}
 	// Durable first: from here on the old refresh token is spent. The
 	// access token goes into the same write, so a restart can use it.
@@ -141,7 +141,7 @@ func (t *tokens) permanent(err error) bool {
 	return true
 }
 
-// renewWithReplicas is renew when replicas share the token (SharedTokens):
+// renewWithReplicas is renew when replicas share the token (ReplicaTokens):
 // adopt a fresh pair another replica stored; else take the lock, look again,
 // refresh with the shared refresh token and store the rotated pair before
 // anyone uses it; while another replica holds the lock, wait for its pair.
@@ -180,7 +180,7 @@ func (t *tokens) renewWithReplicas(ctx context.Context) (grant, error) {
 }
 
 // adoptShared uses the shared state if it holds a usable token, or a dead mark.
-func (t *tokens) adoptShared(st SharedToken) (grant, bool, error) {
+func (t *tokens) adoptShared(st TokenState) (grant, bool, error) {
 	if st.Dead {
 		err := errorf(ErrTokenDead, "refresh access token: another replica found the refresh token dead")
 		t.access.fail(err)

@@ -51,11 +51,11 @@ type Deps struct {
 	// Observer is told about calls, waits and refreshes; nil means nobody.
 	Observer Observer
 	// Shared, when set, is the token state replicas share; Limiter counts the
-	// account's calls across them; SharedLease is how long a replica may hold
+	// account's calls across them; ReplicaLease is how long a replica may hold
 	// the refresh lock (0: 15 s).
-	Shared      SharedTokens
-	Limiter     SharedLimiter
-	SharedLease time.Duration
+	Shared       ReplicaTokens
+	Limiter      ReplicaLimiter
+	ReplicaLease time.Duration
 }
 
 // New builds the driver cfg.Driver names. It fails when there is no refresh
@@ -97,7 +97,7 @@ type core struct {
 	shareToken *shareToken
 	// replicas, when set, is the token state shared with other replicas
 	// (replicas.go); replicaLease bounds a replica's hold of its refresh lock.
-	replicas     SharedTokens
+	replicas     ReplicaTokens
 	replicaLease time.Duration
 }
 
@@ -121,11 +121,11 @@ func newCore(cfg Config, deps Deps) (*core, string, *tokenstore.Store, error) {
 	for _, u := range []*string{&cfg.APIURL, &cfg.AuthURL, &cfg.OpenURL} {
 		*u = strings.TrimRight(*u, "/")
 	}
-	if deps.SharedLease <= 0 {
-		deps.SharedLease = defaultReplicaLease
+	if deps.ReplicaLease <= 0 {
+		deps.ReplicaLease = defaultReplicaLease
 	}
 	c := &core{cfg: cfg, log: deps.Logger, http: deps.HTTP, now: deps.Now, obs: deps.Observer, limits: newLimits(cfg),
-		replicas: deps.Shared, replicaLease: deps.SharedLease}
+		replicas: deps.Shared, replicaLease: deps.ReplicaLease}
 	c.limits.replicas = deps.Limiter
 	rt, fromState, err := deps.Store.Load(cfg.RefreshToken)
 	if errors.Is(err, tokenstore.ErrEmpty) {

@@ -25,7 +25,7 @@ type limits struct {
 	list, link, other *rate.Limiter
 	// replicas, when set, counts the account's calls across replicas; the
 	// local buckets stand in while it is unreachable.
-	replicas             SharedLimiter
+	replicas             ReplicaLimiter
 	rList, rLink, rOther float64
 }
 

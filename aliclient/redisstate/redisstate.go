@@ -1,6 +1,6 @@
 // Package redisstate is the state that several alilink replicas of one account
 // share in Redis (ALILINK_REDIS_URL): the token pair and its refresh lock
-// (aliclient.SharedTokens), the account's rate buckets (aliclient.SharedLimiter)
+// (aliclient.ReplicaTokens), the account's rate buckets (aliclient.ReplicaLimiter)
 // and the download links (resolver.SharedLinks).
 //
 // Keys, under a prefix naming the account (e.g. "alilink:drive"):
@@ -76,24 +76,24 @@ func (s *State) seen(err error) error {
 	return err
 }
 
-// Ping implements aliclient.SharedTokens.
+// Ping implements aliclient.ReplicaTokens.
 func (s *State) Ping(ctx context.Context) error {
 	return s.seen(s.rdb.Ping(ctx).Err())
 }
 
-var _ aliclient.SharedTokens = (*State)(nil)
-var _ aliclient.SharedLimiter = (*State)(nil)
+var _ aliclient.ReplicaTokens = (*State)(nil)
+var _ aliclient.ReplicaLimiter = (*State)(nil)
 
-// Load implements aliclient.SharedTokens.
-func (s *State) Load(ctx context.Context) (aliclient.SharedToken, bool, error) {
+// Load implements aliclient.ReplicaTokens.
+func (s *State) Load(ctx context.Context) (aliclient.TokenState, bool, error) {
 	m, err := s.rdb.HGetAll(ctx, s.prefix+":token").Result()
 	if err := s.seen(err); err != nil {
-		return aliclient.SharedToken{}, false, err
+		return aliclient.TokenState{}, false, err
 	}
 	if len(m) == 0 || m["refresh"] == "" {
-		return aliclient.SharedToken{}, false, nil
+		return aliclient.TokenState{}, false, nil
 	}
-	return aliclient.SharedToken{
+	return aliclient.TokenState{
 		Refresh: m["refresh"], Access: m["access"],
 		Issued: fromMillis(m["issued"]), Expires: fromMillis(m["expires"]), Dead: m["dead"] == "1",
 	}, true, nil
@@ -111,11 +111,11 @@ end
 return redis.call('HGET', KEYS[1], 'refresh')
 `)
 
-// Seed implements aliclient.SharedTokens.
-func (s *State) Seed(ctx context.Context, refresh, seed string) (aliclient.SharedToken, error) {
+// Seed implements aliclient.ReplicaTokens.
+func (s *State) Seed(ctx context.Context, refresh, seed string) (aliclient.TokenState, error) {
 	err := seedScript.Run(ctx, s.rdb, []string{s.prefix + ":token", s.prefix + ":seeds"}, refresh, seed).Err()
 	if err := s.seen(err); err != nil {
-		return aliclient.SharedToken{}, err
+		return aliclient.TokenState{}, err
 	}
 	st, _, err := s.Load(ctx)
 	return st, err
@@ -147,13 +147,13 @@ func (s *State) lock(ctx context.Context, key string, lease time.Duration) (func
 	}, true, nil
 }
 
-// Lock implements aliclient.SharedTokens.
+// Lock implements aliclient.ReplicaTokens.
 func (s *State) Lock(ctx context.Context, lease time.Duration) (func(), bool, error) {
 	return s.lock(ctx, s.prefix+":lock", lease)
 }
 
-// Store implements aliclient.SharedTokens.
-func (s *State) Store(ctx context.Context, st aliclient.SharedToken) error {
+// Store implements aliclient.ReplicaTokens.
+func (s *State) Store(ctx context.Context, st aliclient.TokenState) error {
 	dead := "0"
 	if st.Dead {
 		dead = "1"
@@ -163,7 +163,7 @@ func (s *State) Store(ctx context.Context, st aliclient.SharedToken) error {
 	return s.seen(err)
 }
 
-// Take implements aliclient.SharedLimiter with GCRA (go-redis/redis_rate):
+// Take implements aliclient.ReplicaLimiter with GCRA (go-redis/redis_rate):
 // perSecond is expressed per 1000 s so that fractional quotas (0.98/s) keep
 // their precision; burst 1 as the local buckets.
 func (s *State) Take(ctx context.Context, class string, perSecond float64) (time.Duration, error) {

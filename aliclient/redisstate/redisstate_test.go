@@ -62,7 +62,7 @@ func TestSeedReplacesTheChainOnce(t *testing.T) {
 	if err != nil || st.Refresh != "rt-1" {
 		t.Fatalf("unexpected seed %+v %v", st, err)
 	}
-	if err := s.Store(ctx, aliclient.SharedToken{Refresh: "rt-2", Access: "acc", Issued: time.Now(), Expires: time.Now().Add(time.Hour)}); err != nil {
+	if err := s.Store(ctx, aliclient.TokenState{Refresh: "rt-2", Access: "acc", Issued: time.Now(), Expires: time.Now().Add(time.Hour)}); err != nil {
 		t.Fatal(err)
 	}
 	// Another replica starting with the same (now spent) configured token keeps the chain.
