@@ -2,7 +2,6 @@ package streamer
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"path"
 	"strings"
@@ -124,25 +123,20 @@ func alistPath(raw string) (string, error) {
 	return resolver.CleanPath([]byte(resolver.EscapePath(raw)))
 }
 
-// alistFail answers a failure as AList does: code 500 with its message
-// ("object not found" for a missing path), never the error's own text.
+// alistFail answers a failure as AList does, HTTP 200 with the code and
+// message of err's row of errTable (AList's wording where its clients read
+// it: "object not found" for a missing path), never the error's own text.
 func (s *Server) alistFail(ctx *fasthttp.RequestCtx, err error) {
-	status := httpStatus(err)
-	switch {
-	case status == StatusClientClosed:
+	row := errRowOf(err)
+	if row.status == StatusClientClosed {
 		ctx.SetConnectionClose()
 		return
-	case errors.Is(err, resolver.ErrNotFound):
-		alistErr(ctx, alistFailed, "object not found")
-		return
-	case errors.Is(err, resolver.ErrBadPath):
-		alistErr(ctx, alistBadReq, "bad path")
-		return
 	}
-	if status >= 500 {
+	if row.status >= 500 {
 		s.log.Warn("alist api: request failed", "path", string(ctx.Path()), "err", err)
 	}
-	alistErr(ctx, alistFailed, publicMessage(err, status))
+	code, msg := row.alist(err)
+	alistErr(ctx, code, msg)
 }
 
 // alistSign is a file's sign for /d/ and /p/ ("" when signs are off, and
@@ -193,7 +187,7 @@ func (s *Server) alistList(ctx *fasthttp.RequestCtx, u alistUser) {
 		return
 	}
 	if req.Refresh && !s.alistWritable(u) {
-		alistErr(ctx, alistForbidden, "Refresh without permission")
+		s.alistFail(ctx, errAListRefresh)
 		return
 	}
 	p, err := alistPath(req.Path)
@@ -316,7 +310,7 @@ func (s *Server) alistBase(ctx *fasthttp.RequestCtx) string {
 // URL and the headers a fetch of it needs, as /-/api/link.
 func (s *Server) alistLink(ctx *fasthttp.RequestCtx, u alistUser) {
 	if !u.admin() {
-		alistErr(ctx, alistForbidden, "You are not an admin")
+		s.alistFail(ctx, errAListNotAdmin)
 		return
 	}
 	var req alistPathReq
@@ -334,7 +328,7 @@ func (s *Server) alistLink(ctx *fasthttp.RequestCtx, u alistUser) {
 		s.alistFail(ctx, err)
 		return
 	case it.Folder:
-		alistErr(ctx, alistFailed, "not a file")
+		s.alistFail(ctx, errNotAFile)
 		return
 	}
 	l, err := s.res.Link(ctx, it)
@@ -370,8 +364,7 @@ func (s *Server) serveAListDown(ctx *fasthttp.RequestCtx, raw []byte, start time
 
 func (s *Server) alistDown(ctx *fasthttp.RequestCtx, raw []byte, start time.Time, mode string) (int, string, bool) {
 	if !ctx.IsGet() && !ctx.IsHead() {
-		ctx.Response.Header.Set("Allow", "GET, HEAD")
-		writeText(ctx, fasthttp.StatusMethodNotAllowed, "method not allowed")
+		s.writeError(ctx, withHeader(errMethod, "Allow", "GET, HEAD"))
 		return actError, "", false
 	}
 	p, err := resolver.CleanPath(raw)

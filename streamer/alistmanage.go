@@ -5,7 +5,6 @@ import (
 	"crypto/sha1"
 	"encoding/hex"
 	"errors"
-	"fmt"
 	"net/url"
 	"os"
 	"strings"
@@ -43,7 +42,7 @@ const alistMaxNames = 1000
 func (s *Server) alistDeny(ctx *fasthttp.RequestCtx, u alistUser) (alistManager, bool) {
 	m, ok := s.res.(alistManager)
 	if !u.canWrite() || !ok || !m.CanManage() {
-		alistErr(ctx, alistForbidden, "permission denied")
+		s.alistFail(ctx, errAListDenied)
 		return nil, true
 	}
 	return m, false
@@ -56,7 +55,7 @@ func alistName(n string) bool {
 
 func (s *Server) alistManage(ctx *fasthttp.RequestCtx, u alistUser, endpoint string) {
 	if !ctx.IsPost() {
-		writeText(ctx, fasthttp.StatusMethodNotAllowed, "method not allowed")
+		s.writeError(ctx, errMethod)
 		return
 	}
 	m, denied := s.alistDeny(ctx, u)
@@ -103,12 +102,12 @@ func (s *Server) alistManage(ctx *fasthttp.RequestCtx, u alistUser, endpoint str
 		src, err1 := alistPath(req.SrcDir)
 		dst, err2 := alistPath(req.DstDir)
 		if err := errors.Join(err1, err2); err != nil || len(req.Names) > alistMaxNames {
-			alistErr(ctx, alistBadReq, "bad path")
+			s.alistFail(ctx, resolver.ErrBadPath)
 			return
 		}
 		for _, n := range req.Names {
 			if !alistName(n) {
-				alistErr(ctx, alistBadReq, "bad name")
+				s.alistFail(ctx, errAListBadName)
 				return
 			}
 			if !s.alistMove(ctx, m, joinChild(src, n), joinChild(dst, n), req.Overwrite, endpoint == "/api/fs/copy") {
@@ -122,16 +121,16 @@ func (s *Server) alistManage(ctx *fasthttp.RequestCtx, u alistUser, endpoint str
 		}
 		dir, err := alistPath(req.Dir)
 		if err != nil || len(req.Names) > alistMaxNames {
-			alistErr(ctx, alistBadReq, "bad path")
+			s.alistFail(ctx, resolver.ErrBadPath)
 			return
 		}
 		if len(req.Names) == 0 {
-			alistErr(ctx, alistBadReq, "empty file names")
+			s.alistFail(ctx, errAListNoNames)
 			return
 		}
 		for _, n := range req.Names {
 			if !alistName(n) {
-				alistErr(ctx, alistBadReq, "bad name")
+				s.alistFail(ctx, errAListBadName)
 				return
 			}
 			if err := m.Trash(ctx, joinChild(dir, n)); err != nil {
@@ -177,7 +176,7 @@ func (s *Server) alistMove(ctx *fasthttp.RequestCtx, m alistManager, src, dst st
 	}
 	if it, err := s.res.Stat(ctx, dst); err == nil {
 		if !overwrite || it.Folder {
-			alistErr(ctx, alistForbidden, fmt.Sprintf("file [%s] exists", it.Name))
+			s.alistFail(ctx, named(errAListNameTaken, it.Name))
 			return false
 		}
 		if err := m.Trash(ctx, dst); err != nil {
@@ -202,19 +201,8 @@ func (s *Server) alistMove(ctx *fasthttp.RequestCtx, m alistManager, src, dst st
 }
 
 func (s *Server) alistManageFail(ctx *fasthttp.RequestCtx, err error, p string) {
-	switch {
-	case errors.Is(err, resolver.ErrExists):
-		alistErr(ctx, alistForbidden, "file exists")
-	case errors.Is(err, resolver.ErrNoParent), errors.Is(err, resolver.ErrNotFolder):
-		alistErr(ctx, alistFailed, "parent folder not found")
-	case errors.Is(err, resolver.ErrBadTarget):
-		alistErr(ctx, alistBadReq, "cannot move or copy a folder into itself")
-	case errors.Is(err, resolver.ErrUnsupported):
-		alistErr(ctx, alistForbidden, "permission denied")
-	default:
-		s.log.Debug("alist api: write failed", "path", p, "err", err)
-		s.alistFail(ctx, err)
-	}
+	s.log.Debug("alist api: write failed", "path", p, "err", err)
+	s.alistFail(ctx, err)
 }
 
 func parentDir(p string) string {
@@ -230,8 +218,8 @@ func parentDir(p string) string {
 // is made bodiless and marked, so that it is refused before a byte of its
 // body is read.
 func (s *Server) alistHeaderReceived(h *fasthttp.RequestHeader) {
-	u, refused := s.alistUserOf(h.Peek("Authorization"))
-	if refused == "" && u.canWrite() && s.res.CanUpload() && int64(h.ContentLength()) <= int64(s.cfg.UploadMax) {
+	u, err := s.alistUserOf(h.Peek("Authorization"))
+	if err == nil && u.canWrite() && s.res.CanUpload() && int64(h.ContentLength()) <= int64(s.cfg.UploadMax) {
 		return
 	}
 	h.Del(fasthttp.HeaderExpect)
@@ -248,9 +236,9 @@ func (s *Server) alistPut(ctx *fasthttp.RequestCtx, u alistUser) {
 		// Refused from its headers: its body is still on the wire.
 		ctx.SetConnectionClose()
 		if !u.canWrite() || !s.res.CanUpload() {
-			alistErr(ctx, alistForbidden, "permission denied")
+			s.alistFail(ctx, errAListDenied)
 		} else {
-			alistErr(ctx, alistBadReq, "larger than ALILINK_UPLOAD_MAX")
+			s.alistFail(ctx, errTooLarge)
 		}
 		return
 	}
@@ -265,27 +253,27 @@ func (s *Server) alistPut(ctx *fasthttp.RequestCtx, u alistUser) {
 
 func (s *Server) alistPutBody(ctx *fasthttp.RequestCtx, u alistUser, sp *spool) {
 	if !ctx.IsPut() {
-		writeText(ctx, fasthttp.StatusMethodNotAllowed, "method not allowed")
+		s.writeError(ctx, errMethod)
 		return
 	}
 	if !u.canWrite() || !s.res.CanUpload() {
-		alistErr(ctx, alistForbidden, "permission denied")
+		s.alistFail(ctx, errAListDenied)
 		return
 	}
 	raw, err := url.PathUnescape(string(ctx.Request.Header.Peek("File-Path")))
 	if err != nil {
-		alistErr(ctx, alistBadReq, "bad File-Path")
+		s.alistFail(ctx, errAListBadFile)
 		return
 	}
 	p, err := alistPath(raw)
 	if err != nil || p == "/" {
-		alistErr(ctx, alistBadReq, "bad File-Path")
+		s.alistFail(ctx, errAListBadFile)
 		return
 	}
 	overwrite := !strings.EqualFold(string(ctx.Request.Header.Peek("Overwrite")), "false")
 	if it, err := s.res.Stat(ctx, p); err == nil {
 		if !overwrite || it.Folder {
-			alistErr(ctx, alistForbidden, "file exists")
+			s.alistFail(ctx, resolver.ErrExists)
 			return
 		}
 	} else if !errors.Is(err, resolver.ErrNotFound) {
@@ -294,14 +282,14 @@ func (s *Server) alistPutBody(ctx *fasthttp.RequestCtx, u alistUser, sp *spool) 
 	}
 	size := int64(ctx.Request.Header.ContentLength())
 	if size > int64(s.cfg.UploadMax) {
-		alistErr(ctx, alistBadReq, "larger than ALILINK_UPLOAD_MAX")
+		s.alistFail(ctx, errTooLarge)
 		return
 	}
 	_ = os.MkdirAll(s.spoolDir(), 0o700)
 	f, err := os.CreateTemp(s.spoolDir(), spoolPattern)
 	if err != nil {
 		s.log.Error("cannot create an upload spool file", "dir", s.spoolDir(), "err", err)
-		alistErr(ctx, alistFailed, "cannot spool the upload")
+		s.alistFail(ctx, errSpool)
 		return
 	}
 	defer func() {
@@ -310,11 +298,11 @@ func (s *Server) alistPutBody(ctx *fasthttp.RequestCtx, u alistUser, sp *spool) 
 	}()
 	sp.f, sp.w = f, s.spoolWriter(f)
 	if err := sp.fill(); err != nil {
-		alistErr(ctx, alistBadReq, "the body could not be read in full")
+		s.alistFail(ctx, errAListBodyRead)
 		return
 	}
 	if err := sp.verify(size, ""); err != nil {
-		alistErr(ctx, alistBadReq, "the body does not match Content-Length")
+		s.alistFail(ctx, errShortBody)
 		return
 	}
 	src := resolver.UploadSource{Size: sp.n, SHA1: hex.EncodeToString(sp.h.Sum(nil)), Data: f}

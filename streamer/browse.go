@@ -3,6 +3,7 @@ package streamer
 import (
 	"bytes"
 	"embed"
+	"fmt"
 	"html/template"
 	"io/fs"
 	"path"
@@ -93,7 +94,7 @@ func acceptQ(accept []byte, mediaType string) float64 {
 func (s *Server) serveFolder(ctx *fasthttp.RequestCtx, p string, exp int64) {
 	format, ok := folderFormat(ctx)
 	if !ok {
-		writeText(ctx, fasthttp.StatusBadRequest, "format must be html, json or m3u")
+		s.writeError(ctx, errBadFormat)
 		return
 	}
 	ctx.Response.Header.Set("Vary", "Accept")
@@ -131,7 +132,7 @@ func (s *Server) serveFileView(ctx *fasthttp.RequestCtx, p string, exp int64, it
 	case string(q.Peek("format")) == formatVTT:
 		s.serveSubtitle(ctx, it)
 	default:
-		writeText(ctx, fasthttp.StatusBadRequest, "a file's format can only be vtt (for a subtitle)")
+		s.writeError(ctx, errBadFileFormat)
 	}
 	return true
 }
@@ -206,10 +207,10 @@ func absBase(ctx *fasthttp.RequestCtx) string {
 }
 
 // writeHTML renders a page with the headers every HTML answer carries.
-func writeHTML(ctx *fasthttp.RequestCtx, name string, data any) {
+func (s *Server) writeHTML(ctx *fasthttp.RequestCtx, name string, data any) {
 	var buf bytes.Buffer
 	if err := pages.ExecuteTemplate(&buf, name, data); err != nil {
-		writeText(ctx, fasthttp.StatusInternalServerError, "page failed")
+		s.writeError(ctx, fmt.Errorf("%w: %w", errPage, err))
 		return
 	}
 	h := &ctx.Response.Header
@@ -223,10 +224,10 @@ func writeHTML(ctx *fasthttp.RequestCtx, name string, data any) {
 }
 
 // serveStatic answers /-/static/*: the embedded CSS, script and icon.
-func serveStatic(ctx *fasthttp.RequestCtx, name string) {
+func (s *Server) serveStatic(ctx *fasthttp.RequestCtx, name string) {
 	b, err := fs.ReadFile(staticFS, path.Join("static", name))
 	if err != nil || strings.Contains(name, "..") {
-		writeText(ctx, fasthttp.StatusNotFound, "not found")
+		s.writeError(ctx, resolver.ErrNotFound)
 		return
 	}
 	ct := contentType(name, "", "")
@@ -332,12 +333,12 @@ func (s *Server) routeView(ctx *fasthttp.RequestCtx, p string, exp int64) (act i
 func (s *Server) serveBrowseInternal(ctx *fasthttp.RequestCtx, raw []byte) {
 	switch {
 	case bytes.HasPrefix(raw, []byte("/-/static/")) && (ctx.IsGet() || ctx.IsHead()):
-		serveStatic(ctx, string(raw[len("/-/static/"):]))
+		s.serveStatic(ctx, string(raw[len("/-/static/"):]))
 	case bytes.HasPrefix(raw, []byte("/-/play/")) && (ctx.IsGet() || ctx.IsHead()):
 		s.servePlayerAt(ctx, raw)
 	case bytes.HasPrefix(raw, []byte("/-/playlist/")) && (ctx.IsGet() || ctx.IsHead()):
 		s.servePlaylistAt(ctx, raw)
 	default:
-		writeText(ctx, fasthttp.StatusNotFound, "not found")
+		s.writeError(ctx, resolver.ErrNotFound)
 	}
 }

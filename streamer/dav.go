@@ -172,8 +172,9 @@ func (d *dav) serve(ctx *fasthttp.RequestCtx, raw []byte, start time.Time) (act 
 		d.options(ctx)
 		return actListing, false
 	}
-	user, ok := d.auth.check(ctx)
-	if !ok {
+	user, err := d.auth.check(ctx)
+	if err != nil {
+		d.s.writeError(ctx, err)
 		if ctx.IsPut() {
 			ctx.SetConnectionClose() // nobody's body is read before they log in
 		}
@@ -197,14 +198,14 @@ func (d *dav) serve(ctx *fasthttp.RequestCtx, raw []byte, start time.Time) (act 
 	}
 	name, under := strings.CutPrefix(urlPath, d.prefix)
 	if !under || (name != "" && name[0] != '/') {
-		writeText(ctx, fasthttp.StatusNotFound, "not found") // a path that left the prefix with ".."
+		d.s.writeError(ctx, resolver.ErrNotFound) // a path that left the prefix with ".."
 		return actError, false
 	}
 	if name == "" {
 		name = "/"
 	}
 	if davWrites[method] && user.readOnly {
-		writeText(ctx, fasthttp.StatusForbidden, "read-only")
+		d.s.writeError(ctx, errDAVUserReadOnly)
 		return actError, false
 	}
 	switch method {
@@ -212,8 +213,7 @@ func (d *dav) serve(ctx *fasthttp.RequestCtx, raw []byte, start time.Time) (act 
 		return d.get(ctx, name, start)
 	case fasthttp.MethodPut:
 		if name == "/" {
-			ctx.Response.Header.Set("Allow", d.allow())
-			writeText(ctx, fasthttp.StatusMethodNotAllowed, "the root is a collection")
+			d.s.writeError(ctx, withHeader(errDAVRootPut, "Allow", d.allow()))
 			return actError, false
 		}
 	case "PROPFIND":
@@ -233,9 +233,9 @@ func (d *dav) serve(ctx *fasthttp.RequestCtx, raw []byte, start time.Time) (act 
 			// MOVE reads it as F).
 			ctx.Request.Header.Set("Overwrite", "T")
 		}
-		dst, st := d.checkDestination(ctx)
-		if st != 0 {
-			writeText(ctx, st, fasthttp.StatusMessage(st))
+		dst, err := d.checkDestination(ctx)
+		if err != nil {
+			d.s.writeError(ctx, err)
 			return actError, false
 		}
 		if method == "COPY" && dst != "" {
@@ -245,34 +245,33 @@ func (d *dav) serve(ctx *fasthttp.RequestCtx, raw []byte, start time.Time) (act 
 		}
 	case "PROPPATCH", "MKCOL", "DELETE", "LOCK", "UNLOCK":
 	default:
-		ctx.Response.Header.Set("Allow", d.allow())
-		writeText(ctx, fasthttp.StatusMethodNotAllowed, "method not allowed")
+		d.s.writeError(ctx, withHeader(errMethod, "Allow", d.allow()))
 		return actError, false
 	}
 	bridged = true
 	return d.bridge(ctx, urlPath, start)
 }
 
-// checkDestination answers 409 for a COPY or MOVE whose destination's
+// checkDestination refuses with 409 a COPY or MOVE whose destination's
 // folder does not exist (RFC 4918 §9.8.5, §9.9.4; x/net/webdav answers
-// 403 for a MOVE there); 0 lets the request go on, with the destination's
+// 403 for a MOVE there); nil lets the request go on, with the destination's
 // clean drive path when it is one of ours ("" leaves the answer to
 // x/net/webdav: 400 or 502).
-func (d *dav) checkDestination(ctx *fasthttp.RequestCtx) (string, int) {
+func (d *dav) checkDestination(ctx *fasthttp.RequestCtx) (string, error) {
 	u, err := url.Parse(string(ctx.Request.Header.Peek("Destination")))
 	if err != nil || u.Path == "" || (u.Host != "" && u.Host != string(ctx.Host())) {
-		return "", 0
+		return "", nil
 	}
 	rest, ok := strings.CutPrefix(u.Path, d.prefix)
 	if !ok || (rest != "" && rest[0] != '/') {
-		return "", 0
+		return "", nil
 	}
 	dst, err := davPath(rest)
 	if err != nil {
-		return "", fasthttp.StatusBadRequest
+		return "", errDAVBadDest
 	}
 	if dst == "/" {
-		return "", fasthttp.StatusForbidden
+		return "", errDAVDestRoot
 	}
 	dir, _ := splitClean(dst)
 	rctx, cancel := context.WithTimeout(context.Background(), d.s.resolveBudget())
@@ -280,11 +279,11 @@ func (d *dav) checkDestination(ctx *fasthttp.RequestCtx) (string, int) {
 	it, err := d.s.res.Stat(rctx, dir)
 	switch {
 	case errors.Is(err, resolver.ErrNotFound), err == nil && !it.Folder:
-		return "", fasthttp.StatusConflict
+		return "", errDAVDestNoParent
 	case err != nil:
-		return "", httpStatus(err)
+		return "", err
 	}
-	return dst, 0
+	return dst, nil
 }
 
 // copyFolder answers a COPY of a collection with Depth infinity (or none)
@@ -314,9 +313,9 @@ func (d *dav) copyFolder(ctx *fasthttp.RequestCtx, name, dst string) (int, bool)
 	tok, err := d.handler.LockSystem.Create(now, webdav.LockDetails{Root: dst, Duration: -1, ZeroDepth: true})
 	if err != nil {
 		if errors.Is(err, webdav.ErrLocked) {
-			writeText(ctx, webdav.StatusLocked, "locked")
+			d.s.writeError(ctx, errDAVLocked)
 		} else {
-			writeText(ctx, fasthttp.StatusInternalServerError, "lock system failed")
+			d.s.writeError(ctx, fmt.Errorf("%w: %w", errDAVLockFailed, err))
 		}
 		return actError, true
 	}
@@ -324,7 +323,7 @@ func (d *dav) copyFolder(ctx *fasthttp.RequestCtx, name, dst string) (int, bool)
 	status := fasthttp.StatusCreated
 	if _, err := d.s.res.Stat(rctx, dst); err == nil {
 		if strings.EqualFold(strings.TrimSpace(string(ctx.Request.Header.Peek("Overwrite"))), "F") {
-			writeText(ctx, fasthttp.StatusPreconditionFailed, "the destination exists and Overwrite is F")
+			d.s.writeError(ctx, errDAVDestExistsF)
 			return actError, true
 		}
 		if err := d.mgr.Trash(rctx, dst); err != nil {
@@ -338,10 +337,9 @@ func (d *dav) copyFolder(ctx *fasthttp.RequestCtx, name, dst string) (int, bool)
 	}
 	if _, err := d.mgr.Copy(rctx, src, dst); err != nil {
 		if errors.Is(err, resolver.ErrExists) {
-			writeText(ctx, fasthttp.StatusPreconditionFailed, "the destination exists")
-		} else {
-			d.s.writeError(ctx, err)
+			err = errDAVDestExists
 		}
+		d.s.writeError(ctx, err)
 		return actError, true
 	}
 	ctx.SetStatusCode(status)

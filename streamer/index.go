@@ -93,7 +93,7 @@ func (s *Server) serveIndex(ctx *fasthttp.RequestCtx, p string, exp int64) {
 	if media > 0 {
 		page.Playlist = root + "-/playlist" + hrefEscape(dir) + s.signer.Query(p, exp)
 	}
-	writeHTML(ctx, "index.html", page)
+	s.writeHTML(ctx, "index.html", page)
 }
 
 // crumbs names every ancestor of dir, linked unless signs are on (a sign
@@ -186,7 +186,7 @@ func (s *Server) servePlaylistAt(ctx *fasthttp.RequestCtx, raw []byte) {
 	case err != nil:
 		s.writeError(ctx, err)
 	case !it.Folder:
-		writeText(ctx, fasthttp.StatusBadRequest, "a playlist is of a folder")
+		s.writeError(ctx, errPlaylistFile)
 	default:
 		s.servePlaylist(ctx, p, exp)
 	}
@@ -197,7 +197,7 @@ func (s *Server) servePlaylistAt(ctx *fasthttp.RequestCtx, raw []byte) {
 func (s *Server) internalTarget(ctx *fasthttp.RequestCtx, raw []byte) (string, int64, bool) {
 	i := bytes.IndexByte(raw[3:], '/')
 	if i < 0 {
-		writeText(ctx, fasthttp.StatusNotFound, "not found")
+		s.writeError(ctx, resolver.ErrNotFound)
 		return "", 0, false
 	}
 	p, err := resolver.CleanPath(raw[3+i:])

@@ -49,7 +49,7 @@ var subtitleExts = map[string]bool{".srt": true, ".vtt": true, ".ass": true, ".s
 // folder, each with its own sign. A file's own sign shares that file alone.
 func (s *Server) servePlayer(ctx *fasthttp.RequestCtx, p string, exp int64, it resolver.Item, dir string, folderAuth bool) {
 	if !playable(it.Name) {
-		writeText(ctx, fasthttp.StatusBadRequest, "the player is for audio and video files")
+		s.writeError(ctx, errNotPlayable)
 		return
 	}
 	parent := path.Dir(p)
@@ -71,7 +71,7 @@ func (s *Server) servePlayer(ctx *fasthttp.RequestCtx, p string, exp int64, it r
 	}
 	page.OpenIn = openInLinks(page.Abs, it.Name)
 	if !folderAuth {
-		writeHTML(ctx, "player.html", page)
+		s.writeHTML(ctx, "player.html", page)
 		return
 	}
 	page.Folder = rel(pdir) + s.signer.Query(parent, exp)
@@ -117,7 +117,7 @@ func (s *Server) servePlayer(ctx *fasthttp.RequestCtx, p string, exp int64, it r
 			page.Next = link(media[i+1])
 		}
 	}
-	writeHTML(ctx, "player.html", page)
+	s.writeHTML(ctx, "player.html", page)
 }
 
 // openInLinks are the URL schemes of the players people use, each given the
@@ -165,7 +165,7 @@ func (s *Server) servePlayerAt(ctx *fasthttp.RequestCtx, raw []byte) {
 		// /-/play/<folder>/?file=<name>: the folder's sign authorises.
 		name := string(ctx.QueryArgs().Peek("file"))
 		if name == "" || strings.ContainsAny(name, "/\x00") || name == "." || name == ".." {
-			writeText(ctx, fasthttp.StatusBadRequest, "file names the folder's file to play")
+			s.writeError(ctx, errPlayFile)
 			return
 		}
 		child := strings.TrimSuffix(p, "/") + "/" + name
@@ -178,7 +178,7 @@ func (s *Server) servePlayerAt(ctx *fasthttp.RequestCtx, raw []byte) {
 	case err != nil:
 		s.writeError(ctx, err)
 	case it.Folder:
-		writeText(ctx, fasthttp.StatusBadRequest, "the player is for audio and video files")
+		s.writeError(ctx, errNotPlayable)
 	default:
 		s.servePlayer(ctx, p, exp, it, pageDir(raw), !s.signer.Enabled())
 	}

@@ -233,8 +233,7 @@ func (s *Server) route(ctx *fasthttp.RequestCtx, raw []byte, start time.Time) (a
 		return act, p, false
 	}
 	if !ctx.IsGet() && !ctx.IsHead() {
-		ctx.Response.Header.Set("Allow", "GET, HEAD, PUT")
-		writeText(ctx, fasthttp.StatusMethodNotAllowed, "method not allowed")
+		s.writeError(ctx, withHeader(errMethod, "Allow", "GET, HEAD, PUT"))
 		return actError, "", false
 	}
 	p, err := resolver.CleanPath(raw)

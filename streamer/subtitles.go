@@ -27,11 +27,11 @@ const maxSubtitle = 8 << 20
 func (s *Server) serveSubtitle(ctx *fasthttp.RequestCtx, it resolver.Item) {
 	ext := strings.ToLower(path.Ext(it.Name))
 	if !subtitleExts[ext] {
-		writeText(ctx, fasthttp.StatusBadRequest, "only .srt, .vtt, .ass and .ssa files convert to WebVTT")
+		s.writeError(ctx, errNotSubtitle)
 		return
 	}
 	if it.Size > maxSubtitle {
-		writeText(ctx, fasthttp.StatusRequestEntityTooLarge, "subtitle file too large to convert")
+		s.writeError(ctx, errSubtitleTooBig)
 		return
 	}
 	var raw []byte
