@@ -220,15 +220,14 @@ func (s *Server) isAListPath(raw []byte) bool {
 		bytes.HasPrefix(raw, alistPPrefix) || string(raw) == "/ping" || string(raw) == "/d" || string(raw) == "/p"
 }
 
-// serveAList answers an AList path; it reports like Handle does.
-func (s *Server) serveAList(ctx *fasthttp.RequestCtx, raw []byte, start time.Time) {
+// serveAList answers an AList path and tells what it answered with and the
+// path to log ("": the request's), as route does.
+func (s *Server) serveAList(ctx *fasthttp.RequestCtx, raw []byte, start time.Time) (act int, p string, streaming bool) {
 	switch {
 	case bytes.HasPrefix(raw, alistDPrefix) || string(raw) == "/d":
-		s.serveAListDown(ctx, raw[2:], start, s.cfg.Mode)
-		return
+		return s.serveAListDown(ctx, raw[2:], start, s.cfg.Mode)
 	case bytes.HasPrefix(raw, alistPPrefix) || string(raw) == "/p":
-		s.serveAListDown(ctx, raw[2:], start, ModeProxy)
-		return
+		return s.serveAListDown(ctx, raw[2:], start, ModeProxy)
 	case string(raw) == "/ping":
 		if ctx.IsGet() || ctx.IsHead() {
 			ctx.Response.Header.Set("Cache-Control", "no-store")
@@ -240,7 +239,7 @@ func (s *Server) serveAList(ctx *fasthttp.RequestCtx, raw []byte, start time.Tim
 	default:
 		s.serveAListAPI(ctx, string(raw))
 	}
-	s.finish(ctx, actInternal, logPath(raw), start)
+	return actInternal, "", false
 }
 
 // serveAListAPI routes /api/ (server/router.go of AList v3).

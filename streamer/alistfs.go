@@ -347,39 +347,25 @@ func (s *Server) alistLink(ctx *fasthttp.RequestCtx, u alistUser) {
 // (always proxied): alilink's own data path under AList's prefixes, with
 // the same sign check over the path without the prefix (spec §8.2), so
 // links minted for an AList with the same secret play here. Failures are
-// real HTTP statuses, as a player needs them.
-func (s *Server) serveAListDown(ctx *fasthttp.RequestCtx, raw []byte, start time.Time, mode string) {
+// real HTTP statuses, as a player needs them. It reports as route does.
+func (s *Server) serveAListDown(ctx *fasthttp.RequestCtx, raw []byte, start time.Time, mode string) (act int, p string, streaming bool) {
 	if len(raw) == 0 {
 		raw = []byte("/")
 	}
-	act, p, streaming := s.alistDown(ctx, raw, start, mode)
-	if streaming {
-		return
-	}
-	if p == "" {
-		p = logPath(raw)
-	}
-	s.finish(ctx, act, p, start)
-}
-
-func (s *Server) alistDown(ctx *fasthttp.RequestCtx, raw []byte, start time.Time, mode string) (int, string, bool) {
 	if !ctx.IsGet() && !ctx.IsHead() {
 		s.writeError(ctx, withHeader(errMethod, "Allow", "GET, HEAD"))
-		return actError, "", false
+		return actError, logPath(raw), false
 	}
-	p, err := resolver.CleanPath(raw)
+	p, exp, err := s.authorisedPath(ctx, raw, s.alist.verifier)
 	if err != nil {
 		s.writeError(ctx, err)
-		return actError, "", false
-	}
-	var exp int64
-	if s.signer.Enabled() {
-		if exp, err = s.alist.verifier.Verify(p, string(ctx.QueryArgs().Peek("sign")), time.Now()); err != nil {
-			s.writeError(ctx, err)
-			return actError, p, false
+		if p == "" {
+			p = logPath(raw)
 		}
+		return actError, p, false
 	}
-	return s.serveByMode(ctx, p, exp, mode, start)
+	act, streaming = s.serveDrive(ctx, &driveReq{p: p, exp: exp, mode: mode, start: start})
+	return act, p, streaming
 }
 
 // alistManager is the resolver's file management the write endpoints use.

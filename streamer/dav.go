@@ -373,39 +373,23 @@ func (d *dav) options(ctx *fasthttp.RequestCtx) {
 // get serves GET and HEAD of a drive path through alilink's modes. HEAD is
 // answered from the metadata (serveProxy never touches the CDN for it); a
 // GET is redirected only for clients known to follow safely and only to a
-// link that is not Referer-bound.
+// link that is not Referer-bound (whatever the client: a player following
+// a 302 cannot send the Referer the CDN wants). WebDAV requests carry no
+// sign: a rewrite's sign lives the TTL.
 func (d *dav) get(ctx *fasthttp.RequestCtx, p string, start time.Time) (int, bool) {
-	s := d.s
-	if ctx.IsHead() || d.mode == ModeProxy || d.mode == ModeRewrite || (d.mode == ModeAuto && !d.redirectable(ctx)) {
-		it, err := s.res.Stat(ctx, p)
-		switch {
-		case err != nil:
-			s.writeError(ctx, err)
-			return actError, false
-		case it.Folder:
-			d.folderPage(ctx, p)
-			return actListing, false
-		case d.mode == ModeRewrite && !ctx.IsHead():
-			s.serveRewrite(ctx, p, 0) // WebDAV requests carry no sign: the TTL
-			return actRewrite, false
-		}
-		return actProxy, s.serveProxy(ctx, it, nil, p, start)
-	}
-	it, l, err := s.res.Resolve(ctx, p)
+	mode := ModeAuto // redirect unless the link is Referer-bound
 	switch {
-	case err != nil:
-		s.writeError(ctx, err)
-		return actError, false
-	case it.Folder:
-		d.folderPage(ctx, p)
-		return actListing, false
-	case l.RefererBound():
-		// Whatever the client: a player following a 302 cannot send the
-		// Referer the CDN wants.
-		return actProxy, s.serveProxy(ctx, it, &l, p, start)
+	case ctx.IsHead() || d.mode == ModeProxy || (d.mode == ModeAuto && !d.redirectable(ctx)):
+		mode = ModeProxy
+	case d.mode == ModeRewrite:
+		mode = ModeRewrite
 	}
-	s.serveRedirect(ctx, l)
-	return actRedirect, false
+	return d.s.serveDrive(ctx, &driveReq{p: p, mode: mode, folder: davFolder, start: start})
+}
+
+// davFolder answers a GET of a collection with WebDAV's folder page.
+func davFolder(s *Server, ctx *fasthttp.RequestCtx, dc context.Context, p string, _ int64) {
+	s.dav.folderPage(ctx, dc, p)
 }
 
 // redirectable tells whether the client's User-Agent is on the list.
@@ -424,8 +408,8 @@ func (d *dav) redirectable(ctx *fasthttp.RequestCtx) bool {
 
 // folderPage answers a GET of a collection with a plain HTML list of its
 // children's WebDAV URLs.
-func (d *dav) folderPage(ctx *fasthttp.RequestCtx, p string) {
-	_, children, err := d.s.res.List(ctx, p)
+func (d *dav) folderPage(ctx *fasthttp.RequestCtx, dc context.Context, p string) {
+	_, children, err := d.s.res.List(dc, p)
 	if err != nil {
 		d.s.writeError(ctx, err)
 		return

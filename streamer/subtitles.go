@@ -24,7 +24,7 @@ const maxSubtitle = 8 << 20
 // format browsers' <track> reads: SubRip is converted (its timestamps use a
 // comma), ASS/SSA is reduced to its dialogue text (styles, positions and
 // karaoke are dropped), WebVTT passes through.
-func (s *Server) serveSubtitle(ctx *fasthttp.RequestCtx, it resolver.Item) {
+func (s *Server) serveSubtitle(ctx *fasthttp.RequestCtx, dc context.Context, it resolver.Item) {
 	ext := strings.ToLower(path.Ext(it.Name))
 	if !subtitleExts[ext] {
 		s.writeError(ctx, errNotSubtitle)
@@ -36,7 +36,7 @@ func (s *Server) serveSubtitle(ctx *fasthttp.RequestCtx, it resolver.Item) {
 	}
 	var raw []byte
 	if it.Size > 0 {
-		l, err := s.res.Link(ctx, it)
+		l, err := s.res.Link(dc, it)
 		if err != nil {
 			s.writeError(ctx, err)
 			return
