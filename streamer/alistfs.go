@@ -182,6 +182,8 @@ func (s *Server) alistWritable(u alistUser) bool {
 }
 
 func (s *Server) alistList(ctx *fasthttp.RequestCtx, u alistUser) {
+	dc := acquireDriveCtx(ctx) // the drive calls never get the RequestCtx
+	defer dc.release()
 	var req alistListReq
 	if !s.alistBind(ctx, &req) {
 		return
@@ -195,7 +197,7 @@ func (s *Server) alistList(ctx *fasthttp.RequestCtx, u alistUser) {
 		s.alistFail(ctx, err)
 		return
 	}
-	_, children, err := s.res.List(ctx, p)
+	_, children, err := s.res.List(dc, p)
 	if err != nil {
 		s.alistFail(ctx, err)
 		return
@@ -224,6 +226,8 @@ func (s *Server) alistList(ctx *fasthttp.RequestCtx, u alistUser) {
 }
 
 func (s *Server) alistDirs(ctx *fasthttp.RequestCtx, _ alistUser) {
+	dc := acquireDriveCtx(ctx) // the drive calls never get the RequestCtx
+	defer dc.release()
 	var req alistPathReq
 	if !s.alistBind(ctx, &req) {
 		return
@@ -233,7 +237,7 @@ func (s *Server) alistDirs(ctx *fasthttp.RequestCtx, _ alistUser) {
 		s.alistFail(ctx, err)
 		return
 	}
-	_, children, err := s.res.List(ctx, p)
+	_, children, err := s.res.List(dc, p)
 	if err != nil {
 		s.alistFail(ctx, err)
 		return
@@ -251,6 +255,8 @@ func (s *Server) alistDirs(ctx *fasthttp.RequestCtx, _ alistUser) {
 // sign when signs are on) and the siblings whose names start as its own
 // (subtitles, nfo, posters).
 func (s *Server) alistGet(ctx *fasthttp.RequestCtx, u alistUser) {
+	dc := acquireDriveCtx(ctx) // the drive calls never get the RequestCtx
+	defer dc.release()
 	var req alistPathReq
 	if !s.alistBind(ctx, &req) {
 		return
@@ -260,7 +266,7 @@ func (s *Server) alistGet(ctx *fasthttp.RequestCtx, u alistUser) {
 		s.alistFail(ctx, err)
 		return
 	}
-	it, err := s.res.Stat(ctx, p)
+	it, err := s.res.Stat(dc, p)
 	if err != nil {
 		s.alistFail(ctx, err)
 		return
@@ -272,7 +278,7 @@ func (s *Server) alistGet(ctx *fasthttp.RequestCtx, u alistUser) {
 			out.RawURL += "?sign=" + out.Sign
 		}
 		if u.admin() && s.alist.cfg.AdminRawCDN {
-			l, err := s.res.Link(ctx, it)
+			l, err := s.res.Link(dc, it)
 			if err != nil {
 				s.alistFail(ctx, err)
 				return
@@ -284,7 +290,7 @@ func (s *Server) alistGet(ctx *fasthttp.RequestCtx, u alistUser) {
 	}
 	if p != "/" {
 		dir := path.Dir(p)
-		if _, siblings, err := s.res.List(ctx, dir); err == nil {
+		if _, siblings, err := s.res.List(dc, dir); err == nil {
 			stem := strings.TrimSuffix(it.Name, path.Ext(it.Name))
 			for i := range siblings {
 				c := &siblings[i]
@@ -309,6 +315,8 @@ func (s *Server) alistBase(ctx *fasthttp.RequestCtx) string {
 // alistLink answers fs/link, for the admin only (AList's AuthAdmin): the CDN
 // URL and the headers a fetch of it needs, as /-/api/link.
 func (s *Server) alistLink(ctx *fasthttp.RequestCtx, u alistUser) {
+	dc := acquireDriveCtx(ctx) // the drive calls never get the RequestCtx
+	defer dc.release()
 	if !u.admin() {
 		s.alistFail(ctx, errAListNotAdmin)
 		return
@@ -322,7 +330,7 @@ func (s *Server) alistLink(ctx *fasthttp.RequestCtx, u alistUser) {
 		s.alistFail(ctx, err)
 		return
 	}
-	it, err := s.res.Stat(ctx, p)
+	it, err := s.res.Stat(dc, p)
 	switch {
 	case err != nil:
 		s.alistFail(ctx, err)
@@ -331,7 +339,7 @@ func (s *Server) alistLink(ctx *fasthttp.RequestCtx, u alistUser) {
 		s.alistFail(ctx, errNotAFile)
 		return
 	}
-	l, err := s.res.Link(ctx, it)
+	l, err := s.res.Link(dc, it)
 	if err != nil {
 		s.alistFail(ctx, err)
 		return

@@ -54,6 +54,8 @@ func alistName(n string) bool {
 }
 
 func (s *Server) alistManage(ctx *fasthttp.RequestCtx, u alistUser, endpoint string) {
+	dc := acquireDriveCtx(ctx) // the drive calls never get the RequestCtx
+	defer dc.release()
 	if !ctx.IsPost() {
 		s.writeError(ctx, errMethod)
 		return
@@ -73,7 +75,7 @@ func (s *Server) alistManage(ctx *fasthttp.RequestCtx, u alistUser, endpoint str
 			s.alistFail(ctx, err)
 			return
 		}
-		if p, err := s.alistMkdirAll(ctx, m, p); err != nil {
+		if p, err := s.alistMkdirAll(dc, m, p); err != nil {
 			s.alistManageFail(ctx, err, p)
 			return
 		}
@@ -91,7 +93,7 @@ func (s *Server) alistManage(ctx *fasthttp.RequestCtx, u alistUser, endpoint str
 			return
 		}
 		dst := joinChild(parentDir(p), req.Name)
-		if !s.alistMove(ctx, m, p, dst, req.Overwrite, false) {
+		if !s.alistMove(ctx, dc, m, p, dst, req.Overwrite, false) {
 			return
 		}
 	case "/api/fs/move", "/api/fs/copy":
@@ -110,7 +112,7 @@ func (s *Server) alistManage(ctx *fasthttp.RequestCtx, u alistUser, endpoint str
 				s.alistFail(ctx, errAListBadName)
 				return
 			}
-			if !s.alistMove(ctx, m, joinChild(src, n), joinChild(dst, n), req.Overwrite, endpoint == "/api/fs/copy") {
+			if !s.alistMove(ctx, dc, m, joinChild(src, n), joinChild(dst, n), req.Overwrite, endpoint == "/api/fs/copy") {
 				return
 			}
 		}
@@ -133,7 +135,7 @@ func (s *Server) alistManage(ctx *fasthttp.RequestCtx, u alistUser, endpoint str
 				s.alistFail(ctx, errAListBadName)
 				return
 			}
-			if err := m.Trash(ctx, joinChild(dir, n)); err != nil {
+			if err := m.Trash(dc, joinChild(dir, n)); err != nil {
 				s.alistManageFail(ctx, err, joinChild(dir, n))
 				return
 			}
@@ -170,16 +172,16 @@ func (s *Server) alistMkdirAll(ctx context.Context, m alistManager, p string) (s
 // alistMove moves (or copies) src to dst; a taken dst is refused unless
 // overwrite, which trashes it first (a file onto a file only). On failure it
 // has answered.
-func (s *Server) alistMove(ctx *fasthttp.RequestCtx, m alistManager, src, dst string, overwrite, copy bool) bool {
+func (s *Server) alistMove(ctx *fasthttp.RequestCtx, dc context.Context, m alistManager, src, dst string, overwrite, copy bool) bool {
 	if src == dst {
 		return true
 	}
-	if it, err := s.res.Stat(ctx, dst); err == nil {
+	if it, err := s.res.Stat(dc, dst); err == nil {
 		if !overwrite || it.Folder {
 			s.alistFail(ctx, named(errAListNameTaken, it.Name))
 			return false
 		}
-		if err := m.Trash(ctx, dst); err != nil {
+		if err := m.Trash(dc, dst); err != nil {
 			s.alistManageFail(ctx, err, dst)
 			return false
 		}
@@ -189,9 +191,9 @@ func (s *Server) alistMove(ctx *fasthttp.RequestCtx, m alistManager, src, dst st
 	}
 	var err error
 	if copy {
-		_, err = m.Copy(ctx, src, dst)
+		_, err = m.Copy(dc, src, dst)
 	} else {
-		_, err = m.Move(ctx, src, dst)
+		_, err = m.Move(dc, src, dst)
 	}
 	if err != nil {
 		s.alistManageFail(ctx, err, src)
@@ -252,6 +254,8 @@ func (s *Server) alistPut(ctx *fasthttp.RequestCtx, u alistUser) {
 }
 
 func (s *Server) alistPutBody(ctx *fasthttp.RequestCtx, u alistUser, sp *spool) {
+	dc := acquireDriveCtx(ctx) // the drive calls never get the RequestCtx
+	defer dc.release()
 	if !ctx.IsPut() {
 		s.writeError(ctx, errMethod)
 		return
@@ -271,7 +275,7 @@ func (s *Server) alistPutBody(ctx *fasthttp.RequestCtx, u alistUser, sp *spool) 
 		return
 	}
 	overwrite := !strings.EqualFold(string(ctx.Request.Header.Peek("Overwrite")), "false")
-	if it, err := s.res.Stat(ctx, p); err == nil {
+	if it, err := s.res.Stat(dc, p); err == nil {
 		if !overwrite || it.Folder {
 			s.alistFail(ctx, resolver.ErrExists)
 			return
@@ -306,7 +310,7 @@ func (s *Server) alistPutBody(ctx *fasthttp.RequestCtx, u alistUser, sp *spool) 
 		return
 	}
 	src := resolver.UploadSource{Size: sp.n, SHA1: hex.EncodeToString(sp.h.Sum(nil)), Data: f}
-	if _, _, err := s.res.Upload(ctx, p, src, overwrite); err != nil {
+	if _, _, err := s.res.Upload(dc, p, src, overwrite); err != nil {
 		s.alistManageFail(ctx, err, p)
 		return
 	}

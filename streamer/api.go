@@ -95,7 +95,9 @@ func (s *Server) apiSign(ctx *fasthttp.RequestCtx, p string) {
 }
 
 func (s *Server) apiLink(ctx *fasthttp.RequestCtx, p string) {
-	it, err := s.res.Stat(ctx, p)
+	dc := acquireDriveCtx(ctx) // the drive calls never get the RequestCtx
+	defer dc.release()
+	it, err := s.res.Stat(dc, p)
 	if err != nil {
 		s.writeError(ctx, err)
 		return
@@ -104,7 +106,7 @@ func (s *Server) apiLink(ctx *fasthttp.RequestCtx, p string) {
 		s.writeError(ctx, errNotAFile)
 		return
 	}
-	l, err := s.res.Link(ctx, it)
+	l, err := s.res.Link(dc, it)
 	if err != nil {
 		s.writeError(ctx, err)
 		return

@@ -3,6 +3,7 @@ package streamer
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -25,6 +26,8 @@ var (
 	spyFolder = resolver.Item{ID: "d", Name: "Movies", Folder: true}
 	spyFile   = resolver.Item{ID: "f", Name: "film.mkv", Size: 10, ContentHash: "da39a3ee5e6b4b0d3255bfef95601890afd80709"}
 )
+
+const spyAdmin = "admin-token-of-the-spy"
 
 func (r *ctxSpy) saw(ctx context.Context) {
 	r.mu.Lock()
@@ -79,21 +82,31 @@ func TestDriveCallsDetached(t *testing.T) {
 	for _, mode := range []string{ModeRedirect, ModeProxy, ModeAuto} {
 		cfg := DefaultConfig()
 		cfg.Mode = mode
+		cfg.AdminToken = spyAdmin
 		spy := &ctxSpy{}
 		s, err := New(cfg, spy, Deps{Loopback: true})
 		if err != nil {
 			t.Fatal(err)
 		}
+		var reqs []string // "METHOD target"
 		for _, target := range []string{
 			"/Movies/film.mkv", "/Movies/", "/Movies/?format=json", "/Movies/?format=m3u",
 			"/d/Movies/film.mkv", "/p/Movies/", "/dav/Movies/film.mkv", "/dav/Movies/",
 			"/Movies/film.mkv?play", "/nothing.mkv",
 		} {
-			for _, method := range []string{fasthttp.MethodGet, fasthttp.MethodHead} {
+			reqs = append(reqs, "GET "+target, "HEAD "+target)
+		}
+		// The JSON doors: AList's (a guest: no sign secret) and the admin API.
+		reqs = append(reqs, "GET /api/fs/list?path=/Movies", "GET /api/fs/get?path=/Movies/film.mkv",
+			"GET /api/fs/dirs?path=/Movies", "GET /-/api/link?path=/Movies/film.mkv")
+		for _, r := range reqs {
+			method, target, _ := strings.Cut(r, " ")
+			{
 				spy.ctxs = nil
 				var req fasthttp.Request
 				req.Header.SetMethod(method)
 				req.SetRequestURI(target)
+				req.Header.Set("Authorization", "Bearer "+spyAdmin)
 				var ctx fasthttp.RequestCtx
 				ctx.Init(&req, nil, nil)
 				s.Handle(&ctx)

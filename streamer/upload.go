@@ -60,8 +60,10 @@ func (s *Server) upload(ctx *fasthttp.RequestCtx, raw []byte, sp *spool) (int, s
 	args := ctx.QueryArgs()
 	overwrite := string(args.Peek("overwrite")) == "1" || string(args.Peek("overwrite")) == "true" ||
 		strings.EqualFold(string(ctx.Request.Header.Peek("Overwrite")), "T")
+	rctx, cancel := requestContext(ctx)
+	defer cancel()
 	existed := false
-	if it, err := s.res.Stat(ctx, p); err == nil {
+	if it, err := s.res.Stat(rctx, p); err == nil {
 		if it.Folder || !overwrite {
 			s.writeError(ctx, errNameTaken)
 			return actError, p
@@ -110,8 +112,6 @@ func (s *Server) upload(ctx *fasthttp.RequestCtx, raw []byte, sp *spool) (int, s
 		}
 		src = resolver.UploadSource{Size: sp.n, SHA1: hex.EncodeToString(sp.h.Sum(nil)), Data: f}
 	}
-	rctx, cancel := requestContext(ctx)
-	defer cancel()
 	it, rapid, err := s.res.Upload(rctx, p, src, overwrite)
 	if err != nil {
 		if want != "" && errors.Is(err, resolver.ErrContentMismatch) {
