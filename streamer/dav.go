@@ -220,11 +220,7 @@ func (d *dav) serve(ctx *fasthttp.RequestCtx, raw []byte, start time.Time) (act 
 		if depth := strings.TrimSpace(string(ctx.Request.Header.Peek("Depth"))); depth != "0" && depth != "1" {
 			// RFC 4918 §9.1: a walk of the whole drive is refused, and an
 			// absent Depth means infinity.
-			ctx.Response.Header.Set("Cache-Control", "no-store")
-			ctx.SetContentType("application/xml; charset=utf-8")
-			ctx.SetStatusCode(fasthttp.StatusForbidden)
-			ctx.SetBodyString(`<?xml version="1.0" encoding="utf-8"?>` + "\n" +
-				`<D:error xmlns:D="DAV:"><D:propfind-finite-depth/></D:error>` + "\n")
+			d.s.writeError(ctx, errDAVInfinite)
 			return actError, false
 		}
 	case "COPY", "MOVE":

@@ -61,6 +61,7 @@ var (
 	errDAVLockFailed   = errors.New("webdav: lock system failed")
 	errDAVDestExistsF  = errors.New("webdav: destination exists, Overwrite: F")
 	errDAVDestExists   = errors.New("webdav: destination exists")
+	errDAVInfinite     = errors.New("webdav: PROPFIND of infinite depth")
 	errAListNoRoute    = errors.New("alist: no such endpoint")
 	errAListGuestOff   = errors.New("alist: guest disabled")
 	errAListBadToken   = errors.New("alist: invalid token")
@@ -86,6 +87,9 @@ type errRow struct {
 	kind   error
 	status int
 	msg    string // what a client reads; "{name}" stands for a named error's name
+	// davCond is the RFC 4918 precondition WebDAV's answer names: the body
+	// is then its DAV:error XML, not msg.
+	davCond string
 	// The AList door's code and message where they differ from what status
 	// and msg give (AList's clients read its own wording): 0 and "": by the
 	// status (400, 401, 403 and 429 as they are, anything else 500) and msg.
@@ -168,6 +172,7 @@ var errTable = [...]errRow{
 	{kind: errDAVLockFailed, status: 500, msg: "lock system failed"},
 	{kind: errDAVDestExistsF, status: 412, msg: "the destination exists and Overwrite is F"},
 	{kind: errDAVDestExists, status: 412, msg: "the destination exists"},
+	{kind: errDAVInfinite, status: 403, msg: "PROPFIND needs Depth 0 or 1", davCond: "propfind-finite-depth"},
 
 	// The AList door's (its wording: AList's own, which its clients read).
 	{kind: errAListNoRoute, status: 404, msg: "404 page not found"},
@@ -287,6 +292,14 @@ func (s *Server) writeError(ctx *fasthttp.RequestCtx, err error) {
 		s.log.Warn("request failed", "path", string(ctx.Path()), "status", status, "err", err)
 	} else {
 		s.log.Debug("request refused", "status", status, "err", err)
+	}
+	if row.davCond != "" {
+		ctx.Response.Header.Set("Cache-Control", "no-store")
+		ctx.SetContentType("application/xml; charset=utf-8")
+		ctx.SetStatusCode(status)
+		ctx.SetBodyString(`<?xml version="1.0" encoding="utf-8"?>` + "\n" +
+			`<D:error xmlns:D="DAV:"><D:` + row.davCond + `/></D:error>` + "\n")
+		return
 	}
 	writeText(ctx, status, row.publicText(row.msg, err))
 }

@@ -63,6 +63,9 @@ func TestErrTable(t *testing.T) {
 				if strings.Contains(body, secret) {
 					t.Errorf("%v: the body shows the error: %q", row.kind, body)
 				}
+				if row.davCond != "" && !strings.Contains(body, `<D:error xmlns:D="DAV:"><D:`+row.davCond+`/></D:error>`) {
+					t.Errorf("%v: not WebDAV's error body: %q", row.kind, body)
+				}
 			}
 			code, msg := row.alist(err)
 			if code < 400 || code > 599 || strings.TrimSpace(msg) == "" || strings.Contains(msg, secret) {
