@@ -2,6 +2,7 @@ package streamer
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"path"
 	"strings"
@@ -197,7 +198,7 @@ func (s *Server) alistList(ctx *fasthttp.RequestCtx, u alistUser) {
 		s.alistFail(ctx, err)
 		return
 	}
-	_, children, err := s.res.List(dc, p)
+	children, err := s.alistChildren(dc, p)
 	if err != nil {
 		s.alistFail(ctx, err)
 		return
@@ -225,6 +226,16 @@ func (s *Server) alistList(ctx *fasthttp.RequestCtx, u alistUser) {
 	alistOKResp(ctx, out)
 }
 
+// alistChildren lists p for fs/list and fs/dirs: a file is AList's "not a
+// folder".
+func (s *Server) alistChildren(dc context.Context, p string) ([]resolver.Item, error) {
+	_, children, err := s.res.List(dc, p)
+	if errors.Is(err, resolver.ErrNotFolder) {
+		err = errAListNotFolder
+	}
+	return children, err
+}
+
 func (s *Server) alistDirs(ctx *fasthttp.RequestCtx, _ alistUser) {
 	dc := acquireDriveCtx(ctx) // the drive calls never get the RequestCtx
 	defer dc.release()
@@ -237,7 +248,7 @@ func (s *Server) alistDirs(ctx *fasthttp.RequestCtx, _ alistUser) {
 		s.alistFail(ctx, err)
 		return
 	}
-	_, children, err := s.res.List(dc, p)
+	children, err := s.alistChildren(dc, p)
 	if err != nil {
 		s.alistFail(ctx, err)
 		return

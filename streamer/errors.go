@@ -80,6 +80,7 @@ var (
 	errAListNameTaken  = errors.New("alist: name exists") // named(…, name) says which
 	errAListBadFile    = errors.New("alist: bad File-Path")
 	errAListBodyRead   = errors.New("alist: the body could not be read")
+	errAListNotFolder  = errors.New("alist: a list of a file")
 )
 
 // errRow is one kind of failure.
@@ -193,6 +194,7 @@ var errTable = [...]errRow{
 	{kind: errAListNameTaken, status: 403, msg: "file [{name}] exists"},
 	{kind: errAListBadFile, status: 400, msg: "bad File-Path"},
 	{kind: errAListBodyRead, status: 400, msg: "the body could not be read in full"},
+	{kind: errAListNotFolder, status: 400, msg: "not a folder", alistCode: alistFailed},
 }
 
 // errOther answers what no row names: the drive failed, refused our token,
