@@ -66,10 +66,14 @@ func (s *Server) serveDrive(ctx *fasthttp.RequestCtx, r *driveReq) (act int, str
 	defer dc.release()
 	view := r.views && wantsView(ctx)
 	it, l, linked, err := s.lookup(dc, r.p, view || metaOnly(r.mode))
-	if file := err == nil && !it.Folder; file && view && s.serveFileView(ctx, dc, r.p, r.exp, it) {
+	file := err == nil && !it.Folder
+	if file && view && s.serveFileView(ctx, dc, r.p, r.exp, it) {
 		return actListing, false
-	} else if file && !linked && !metaOnly(r.mode) {
-		l, err = s.res.Link(dc, it) // a view that was none (?format=): the mode needs the link
+	}
+	if file && !linked && !metaOnly(r.mode) {
+		// A view that was none (?format=) in a link mode: the Stat gave
+		// no link.
+		l, err = s.res.Link(dc, it)
 	}
 	switch {
 	case err != nil:
