@@ -26,11 +26,11 @@ const (
 // headers (a presigned URL inside X-Accel-Redirect itself gets unescaped by
 // nginx and its signature breaks). The front server then streams the bytes
 // with the client's Range; alilink only resolves.
-func (s *Server) serveAccel(ctx *fasthttp.RequestCtx, it resolver.Item, l resolver.Link) {
+func (s *Server) serveAccel(ctx *fasthttp.RequestCtx, it resolver.Item, l resolver.Link) int {
 	u, err := url.Parse(l.URL)
 	if err != nil {
 		s.writeError(ctx, errCDN)
-		return
+		return actError
 	}
 	h := &ctx.Response.Header
 	h.Set("X-Accel-Redirect", s.cfg.AccelLocation)
@@ -42,6 +42,7 @@ func (s *Server) serveAccel(ctx *fasthttp.RequestCtx, it resolver.Item, l resolv
 	h.SetContentType(contentType(it.Name, it.MimeType, ""))
 	h.Set("Content-Disposition", contentDisposition(it.Name))
 	ctx.SetStatusCode(fasthttp.StatusOK)
+	return actAccel
 }
 
 // hostPort is the URL's host with its port made explicit, as an upstream

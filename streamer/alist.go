@@ -167,7 +167,6 @@ const (
 	alistBadReq    = 400
 	alistUnauth    = 401
 	alistForbidden = 403
-	alistNotFound  = 404
 	alistFailed    = 500
 )
 
@@ -215,27 +214,26 @@ func (s *Server) isAListPath(raw []byte) bool {
 		bytes.HasPrefix(raw, alistPPrefix) || string(raw) == "/ping" || string(raw) == "/d" || string(raw) == "/p"
 }
 
-// serveAList answers an AList path; it reports like Handle does.
-func (s *Server) serveAList(ctx *fasthttp.RequestCtx, raw []byte, start time.Time) {
+// serveAList answers an AList path and tells what it answered with and the
+// path to log ("": the request's), as route does.
+func (s *Server) serveAList(ctx *fasthttp.RequestCtx, raw []byte, start time.Time) (act int, p string, streaming bool) {
 	switch {
 	case bytes.HasPrefix(raw, alistDPrefix) || string(raw) == "/d":
-		s.serveAListDown(ctx, raw[2:], start, "") // "": the path's mode (mounts.go)
-		return
+		return s.serveAListDown(ctx, raw[2:], start, "") // "": the path's mode (mounts.go)
 	case bytes.HasPrefix(raw, alistPPrefix) || string(raw) == "/p":
-		s.serveAListDown(ctx, raw[2:], start, ModeProxy)
-		return
+		return s.serveAListDown(ctx, raw[2:], start, ModeProxy)
 	case string(raw) == "/ping":
 		if ctx.IsGet() || ctx.IsHead() {
 			ctx.Response.Header.Set("Cache-Control", "no-store")
 			ctx.SetContentType("text/plain; charset=utf-8")
 			ctx.SetBodyString("pong")
 		} else {
-			writeText(ctx, fasthttp.StatusMethodNotAllowed, "method not allowed")
+			s.writeError(ctx, errMethod)
 		}
 	default:
 		s.serveAListAPI(ctx, string(raw))
 	}
-	s.finish(ctx, actInternal, logPath(raw), start)
+	return actInternal, "", false
 }
 
 // serveAListAPI routes /api/ (server/router.go of AList v3).
@@ -269,16 +267,15 @@ func (s *Server) serveAListAPI(ctx *fasthttp.RequestCtx, endpoint string) {
 		s.alistLink(ctx, u)
 	case "/api/fs/search":
 		// AList without a search index answers so (middlewares.SearchIndex).
-		alistErr(ctx, alistFailed, "search not available")
+		s.alistFail(ctx, errAListSearch)
 	case "/api/fs/other":
-		alistErr(ctx, alistFailed, "not implement")
+		s.alistFail(ctx, errAListOther)
 	case "/api/fs/mkdir", "/api/fs/rename", "/api/fs/move", "/api/fs/copy", "/api/fs/remove":
 		s.alistManage(ctx, u, endpoint)
 	case "/api/fs/put":
 		s.alistPut(ctx, u)
 	default:
-		ctx.Response.Header.Set("Cache-Control", "no-store")
-		writeText(ctx, fasthttp.StatusNotFound, "404 page not found")
+		s.writeError(ctx, errAListNoRoute)
 	}
 }
 
@@ -286,37 +283,37 @@ func (s *Server) serveAListAPI(ctx *fasthttp.RequestCtx, endpoint string) {
 // AList's middlewares.Auth does: the admin token, a login token, or nobody
 // (the guest). "Bearer " is accepted too. On refusal it has answered.
 func (s *Server) alistAuth(ctx *fasthttp.RequestCtx) (alistUser, bool) {
-	u, refused := s.alistUserOf(ctx.Request.Header.Peek("Authorization"))
-	if refused != "" {
-		alistErr(ctx, alistUnauth, refused)
+	u, err := s.alistUserOf(ctx.Request.Header.Peek("Authorization"))
+	if err != nil {
+		s.alistFail(ctx, err)
 		return alistUser{}, false
 	}
 	return u, true
 }
 
-// alistUserOf is who an Authorization header's value is; refused is AList's
-// message when it is nobody allowed in.
-func (s *Server) alistUserOf(auth []byte) (u alistUser, refused string) {
+// alistUserOf is who an Authorization header's value is; the error refuses
+// one who is nobody allowed in.
+func (s *Server) alistUserOf(auth []byte) (alistUser, error) {
 	tok := strings.TrimSpace(string(auth))
 	if t, ok := alistCutScheme(tok, "Bearer"); ok {
 		tok = t
 	}
 	if tok == "" {
 		if !s.alist.cfg.Guest && s.signer.Enabled() {
-			return alistUser{}, "Guest user is disabled, login please"
+			return alistUser{}, errAListGuestOff
 		}
-		return alistUser{name: "guest", role: alistGuest, readOnly: true}, ""
+		return alistUser{name: "guest", role: alistGuest, readOnly: true}, nil
 	}
 	if s.cfg.AdminToken != "" {
 		got := sha256.Sum256([]byte(tok))
 		if subtle.ConstantTimeCompare(got[:], s.admin[:]) == 1 {
-			return alistUser{name: "admin", role: alistAdmin}, ""
+			return alistUser{name: "admin", role: alistAdmin}, nil
 		}
 	}
 	if name, ok := s.alist.verifyToken(tok, time.Now()); ok {
-		return alistUser{name: name, role: alistGeneral, readOnly: s.alist.allRO || s.alist.ro[name]}, ""
+		return alistUser{name: name, role: alistGeneral, readOnly: s.alist.allRO || s.alist.ro[name]}, nil
 	}
-	return alistUser{}, "that token is invalid"
+	return alistUser{}, errAListBadToken
 }
 
 // alistCutScheme returns the credentials of an Authorization header of scheme.
@@ -379,7 +376,7 @@ func (s *Server) alistLogin(ctx *fasthttp.RequestCtx) {
 		return
 	}
 	if s.alist.users == nil {
-		alistErr(ctx, alistBadReq, "no users: set ALILINK_DAV_HTPASSWD to log in")
+		s.alistFail(ctx, errAListNoUsers)
 		return
 	}
 	ip := ctx.RemoteIP().String()
@@ -389,14 +386,14 @@ func (s *Server) alistLogin(ctx *fasthttp.RequestCtx) {
 		f = alistFailures{first: now}
 	}
 	if f.n >= alistLoginTries {
-		alistErr(ctx, 429, "Too many unsuccessful sign-in attempts have been made using an incorrect username or password, Try again later.")
+		s.alistFail(ctx, errAListLoginLimit)
 		return
 	}
 	if !s.alist.users.Check(req.Username, req.Password) {
 		f.n++
 		s.alist.failures.Add(ip, f)
 		s.log.Info("alist login refused", "user", req.Username, "addr", ip)
-		alistErr(ctx, alistBadReq, "password is incorrect")
+		s.alistFail(ctx, errAListBadPass)
 		return
 	}
 	s.alist.failures.Remove(ip)
@@ -458,18 +455,18 @@ func (s *Server) alistBind(ctx *fasthttp.RequestCtx, v any) bool {
 		})
 		b, _ := json.Marshal(m)
 		if err := json.Unmarshal(b, v); err != nil {
-			alistErr(ctx, alistBadReq, "bad query")
+			s.alistFail(ctx, errAListBadQuery)
 			return false
 		}
 		return true
 	}
 	if !ctx.IsPost() {
-		writeText(ctx, fasthttp.StatusMethodNotAllowed, "method not allowed")
+		s.writeError(ctx, errMethod)
 		return false
 	}
 	if n := ctx.Request.Header.ContentLength(); n > alistMaxBody || n == -1 {
 		ctx.SetConnectionClose()
-		alistErr(ctx, alistBadReq, "request body too large")
+		s.alistFail(ctx, errBodyTooLarge)
 		return false
 	}
 	body := ctx.PostBody()
@@ -477,7 +474,7 @@ func (s *Server) alistBind(ctx *fasthttp.RequestCtx, v any) bool {
 		return true
 	}
 	if err := json.Unmarshal(body, v); err != nil {
-		alistErr(ctx, alistBadReq, "bad JSON body")
+		s.alistFail(ctx, errAListBadJSON)
 		return false
 	}
 	return true

@@ -124,25 +124,20 @@ func alistPath(raw string) (string, error) {
 	return resolver.CleanPath([]byte(resolver.EscapePath(raw)))
 }
 
-// alistFail answers a failure as AList does: code 500 with its message
-// ("object not found" for a missing path), never the error's own text.
+// alistFail answers a failure as AList does, HTTP 200 with the code and
+// message of err's row of errTable (AList's wording where its clients read
+// it: "object not found" for a missing path), never the error's own text.
 func (s *Server) alistFail(ctx *fasthttp.RequestCtx, err error) {
-	status := httpStatus(err)
-	switch {
-	case status == StatusClientClosed:
+	row := errRowOf(err)
+	if row.status == StatusClientClosed {
 		ctx.SetConnectionClose()
 		return
-	case errors.Is(err, resolver.ErrNotFound):
-		alistErr(ctx, alistFailed, "object not found")
-		return
-	case errors.Is(err, resolver.ErrBadPath):
-		alistErr(ctx, alistBadReq, "bad path")
-		return
 	}
-	if status >= 500 {
+	if row.status >= 500 {
 		s.log.Warn("alist api: request failed", "path", string(ctx.Path()), "err", err)
 	}
-	alistErr(ctx, alistFailed, publicMessage(err, status))
+	code, msg := row.alist(err)
+	alistErr(ctx, code, msg)
 }
 
 // alistSign is a file's sign for /d/ and /p/ ("" when signs are off, and
@@ -188,12 +183,14 @@ func (s *Server) alistWritable(u alistUser) bool {
 }
 
 func (s *Server) alistList(ctx *fasthttp.RequestCtx, u alistUser) {
+	dc := acquireDriveCtx(ctx) // the drive calls never get the RequestCtx
+	defer dc.release()
 	var req alistListReq
 	if !s.alistBind(ctx, &req) {
 		return
 	}
 	if req.Refresh && !s.alistWritable(u) {
-		alistErr(ctx, alistForbidden, "Refresh without permission")
+		s.alistFail(ctx, errAListRefresh)
 		return
 	}
 	p, err := alistPath(req.Path)
@@ -201,7 +198,7 @@ func (s *Server) alistList(ctx *fasthttp.RequestCtx, u alistUser) {
 		s.alistFail(ctx, err)
 		return
 	}
-	_, children, err := s.res.List(ctx, p)
+	children, err := s.alistChildren(dc, p)
 	if err != nil {
 		s.alistFail(ctx, err)
 		return
@@ -229,7 +226,19 @@ func (s *Server) alistList(ctx *fasthttp.RequestCtx, u alistUser) {
 	alistOKResp(ctx, out)
 }
 
+// alistChildren lists p for fs/list and fs/dirs: a file is AList's "not a
+// folder".
+func (s *Server) alistChildren(dc context.Context, p string) ([]resolver.Item, error) {
+	_, children, err := s.res.List(dc, p)
+	if errors.Is(err, resolver.ErrNotFolder) {
+		err = errAListNotFolder
+	}
+	return children, err
+}
+
 func (s *Server) alistDirs(ctx *fasthttp.RequestCtx, _ alistUser) {
+	dc := acquireDriveCtx(ctx) // the drive calls never get the RequestCtx
+	defer dc.release()
 	var req alistPathReq
 	if !s.alistBind(ctx, &req) {
 		return
@@ -239,7 +248,7 @@ func (s *Server) alistDirs(ctx *fasthttp.RequestCtx, _ alistUser) {
 		s.alistFail(ctx, err)
 		return
 	}
-	_, children, err := s.res.List(ctx, p)
+	children, err := s.alistChildren(dc, p)
 	if err != nil {
 		s.alistFail(ctx, err)
 		return
@@ -257,6 +266,8 @@ func (s *Server) alistDirs(ctx *fasthttp.RequestCtx, _ alistUser) {
 // sign when signs are on) and the siblings whose names start as its own
 // (subtitles, nfo, posters).
 func (s *Server) alistGet(ctx *fasthttp.RequestCtx, u alistUser) {
+	dc := acquireDriveCtx(ctx) // the drive calls never get the RequestCtx
+	defer dc.release()
 	var req alistPathReq
 	if !s.alistBind(ctx, &req) {
 		return
@@ -266,7 +277,7 @@ func (s *Server) alistGet(ctx *fasthttp.RequestCtx, u alistUser) {
 		s.alistFail(ctx, err)
 		return
 	}
-	it, err := s.res.Stat(ctx, p)
+	it, err := s.res.Stat(dc, p)
 	if err != nil {
 		s.alistFail(ctx, err)
 		return
@@ -278,7 +289,7 @@ func (s *Server) alistGet(ctx *fasthttp.RequestCtx, u alistUser) {
 			out.RawURL += "?sign=" + out.Sign
 		}
 		if u.admin() && s.alist.cfg.AdminRawCDN {
-			l, err := s.res.Link(ctx, it)
+			l, err := s.res.Link(dc, it)
 			if err != nil {
 				s.alistFail(ctx, err)
 				return
@@ -290,7 +301,7 @@ func (s *Server) alistGet(ctx *fasthttp.RequestCtx, u alistUser) {
 	}
 	if p != "/" {
 		dir := path.Dir(p)
-		if _, siblings, err := s.res.List(ctx, dir); err == nil {
+		if _, siblings, err := s.res.List(dc, dir); err == nil {
 			stem := strings.TrimSuffix(it.Name, path.Ext(it.Name))
 			for i := range siblings {
 				c := &siblings[i]
@@ -315,8 +326,10 @@ func (s *Server) alistBase(ctx *fasthttp.RequestCtx) string {
 // alistLink answers fs/link, for the admin only (AList's AuthAdmin): the CDN
 // URL and the headers a fetch of it needs, as /-/api/link.
 func (s *Server) alistLink(ctx *fasthttp.RequestCtx, u alistUser) {
+	dc := acquireDriveCtx(ctx) // the drive calls never get the RequestCtx
+	defer dc.release()
 	if !u.admin() {
-		alistErr(ctx, alistForbidden, "You are not an admin")
+		s.alistFail(ctx, errAListNotAdmin)
 		return
 	}
 	var req alistPathReq
@@ -328,16 +341,16 @@ func (s *Server) alistLink(ctx *fasthttp.RequestCtx, u alistUser) {
 		s.alistFail(ctx, err)
 		return
 	}
-	it, err := s.res.Stat(ctx, p)
+	it, err := s.res.Stat(dc, p)
 	switch {
 	case err != nil:
 		s.alistFail(ctx, err)
 		return
 	case it.Folder:
-		alistErr(ctx, alistFailed, "not a file")
+		s.alistFail(ctx, errNotAFile)
 		return
 	}
-	l, err := s.res.Link(ctx, it)
+	l, err := s.res.Link(dc, it)
 	if err != nil {
 		s.alistFail(ctx, err)
 		return
@@ -353,43 +366,28 @@ func (s *Server) alistLink(ctx *fasthttp.RequestCtx, u alistUser) {
 // (always proxied): alilink's own data path under AList's prefixes, with
 // the same sign check over the path without the prefix (spec §8.2), so
 // links minted for an AList with the same secret play here. Failures are
-// real HTTP statuses, as a player needs them.
-func (s *Server) serveAListDown(ctx *fasthttp.RequestCtx, raw []byte, start time.Time, mode string) {
+// real HTTP statuses, as a player needs them. It reports as route does.
+func (s *Server) serveAListDown(ctx *fasthttp.RequestCtx, raw []byte, start time.Time, mode string) (act int, p string, streaming bool) {
 	if len(raw) == 0 {
 		raw = []byte("/")
 	}
-	act, p, streaming := s.alistDown(ctx, raw, start, mode)
-	if streaming {
-		return
-	}
-	if p == "" {
-		p = logPath(raw)
-	}
-	s.finish(ctx, act, p, start)
-}
-
-func (s *Server) alistDown(ctx *fasthttp.RequestCtx, raw []byte, start time.Time, mode string) (int, string, bool) {
 	if !ctx.IsGet() && !ctx.IsHead() {
-		ctx.Response.Header.Set("Allow", "GET, HEAD")
-		writeText(ctx, fasthttp.StatusMethodNotAllowed, "method not allowed")
-		return actError, "", false
+		s.writeError(ctx, withHeader(errMethod, "Allow", "GET, HEAD"))
+		return actError, logPath(raw), false
 	}
-	p, err := resolver.CleanPath(raw)
+	p, exp, err := s.authorisedPath(ctx, raw, s.alist.verifier)
 	if err != nil {
 		s.writeError(ctx, err)
-		return actError, "", false
-	}
-	var exp int64
-	if s.signer.Enabled() {
-		if exp, err = s.alist.verifier.Verify(p, string(ctx.QueryArgs().Peek("sign")), time.Now()); err != nil {
-			s.writeError(ctx, err)
-			return actError, p, false
+		if p == "" {
+			p = logPath(raw)
 		}
+		return actError, p, false
 	}
 	if mode == "" {
 		mode = s.modeFor(p)
 	}
-	return s.serveByMode(ctx, p, exp, mode, start)
+	act, streaming = s.serveDrive(ctx, &driveReq{p: p, exp: exp, mode: mode, start: start})
+	return act, p, streaming
 }
 
 // alistManager is the resolver's file management the write endpoints use.

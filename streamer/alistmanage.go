@@ -5,7 +5,6 @@ import (
 	"crypto/sha1"
 	"encoding/hex"
 	"errors"
-	"fmt"
 	"net/url"
 	"os"
 	"strings"
@@ -43,7 +42,7 @@ const alistMaxNames = 1000
 func (s *Server) alistDeny(ctx *fasthttp.RequestCtx, u alistUser) (alistManager, bool) {
 	m, ok := s.res.(alistManager)
 	if !u.canWrite() || !ok || !m.CanManage() {
-		alistErr(ctx, alistForbidden, "permission denied")
+		s.alistFail(ctx, errAListDenied)
 		return nil, true
 	}
 	return m, false
@@ -55,8 +54,10 @@ func alistName(n string) bool {
 }
 
 func (s *Server) alistManage(ctx *fasthttp.RequestCtx, u alistUser, endpoint string) {
+	dc := acquireDriveCtx(ctx) // the drive calls never get the RequestCtx
+	defer dc.release()
 	if !ctx.IsPost() {
-		writeText(ctx, fasthttp.StatusMethodNotAllowed, "method not allowed")
+		s.writeError(ctx, errMethod)
 		return
 	}
 	m, denied := s.alistDeny(ctx, u)
@@ -74,7 +75,7 @@ func (s *Server) alistManage(ctx *fasthttp.RequestCtx, u alistUser, endpoint str
 			s.alistFail(ctx, err)
 			return
 		}
-		if p, err := s.alistMkdirAll(ctx, m, p); err != nil {
+		if p, err := s.alistMkdirAll(dc, m, p); err != nil {
 			s.alistManageFail(ctx, err, p)
 			return
 		}
@@ -92,7 +93,7 @@ func (s *Server) alistManage(ctx *fasthttp.RequestCtx, u alistUser, endpoint str
 			return
 		}
 		dst := joinChild(parentDir(p), req.Name)
-		if !s.alistMove(ctx, m, p, dst, req.Overwrite, false) {
+		if !s.alistMove(ctx, dc, m, p, dst, req.Overwrite, false) {
 			return
 		}
 	case "/api/fs/move", "/api/fs/copy":
@@ -103,15 +104,15 @@ func (s *Server) alistManage(ctx *fasthttp.RequestCtx, u alistUser, endpoint str
 		src, err1 := alistPath(req.SrcDir)
 		dst, err2 := alistPath(req.DstDir)
 		if err := errors.Join(err1, err2); err != nil || len(req.Names) > alistMaxNames {
-			alistErr(ctx, alistBadReq, "bad path")
+			s.alistFail(ctx, resolver.ErrBadPath)
 			return
 		}
 		for _, n := range req.Names {
 			if !alistName(n) {
-				alistErr(ctx, alistBadReq, "bad name")
+				s.alistFail(ctx, errAListBadName)
 				return
 			}
-			if !s.alistMove(ctx, m, joinChild(src, n), joinChild(dst, n), req.Overwrite, endpoint == "/api/fs/copy") {
+			if !s.alistMove(ctx, dc, m, joinChild(src, n), joinChild(dst, n), req.Overwrite, endpoint == "/api/fs/copy") {
 				return
 			}
 		}
@@ -122,19 +123,19 @@ func (s *Server) alistManage(ctx *fasthttp.RequestCtx, u alistUser, endpoint str
 		}
 		dir, err := alistPath(req.Dir)
 		if err != nil || len(req.Names) > alistMaxNames {
-			alistErr(ctx, alistBadReq, "bad path")
+			s.alistFail(ctx, resolver.ErrBadPath)
 			return
 		}
 		if len(req.Names) == 0 {
-			alistErr(ctx, alistBadReq, "empty file names")
+			s.alistFail(ctx, errAListNoNames)
 			return
 		}
 		for _, n := range req.Names {
 			if !alistName(n) {
-				alistErr(ctx, alistBadReq, "bad name")
+				s.alistFail(ctx, errAListBadName)
 				return
 			}
-			if err := m.Trash(ctx, joinChild(dir, n)); err != nil {
+			if err := m.Trash(dc, joinChild(dir, n)); err != nil {
 				s.alistManageFail(ctx, err, joinChild(dir, n))
 				return
 			}
@@ -171,16 +172,16 @@ func (s *Server) alistMkdirAll(ctx context.Context, m alistManager, p string) (s
 // alistMove moves (or copies) src to dst; a taken dst is refused unless
 // overwrite, which trashes it first (a file onto a file only). On failure it
 // has answered.
-func (s *Server) alistMove(ctx *fasthttp.RequestCtx, m alistManager, src, dst string, overwrite, copy bool) bool {
+func (s *Server) alistMove(ctx *fasthttp.RequestCtx, dc context.Context, m alistManager, src, dst string, overwrite, copy bool) bool {
 	if src == dst {
 		return true
 	}
-	if it, err := s.res.Stat(ctx, dst); err == nil {
+	if it, err := s.res.Stat(dc, dst); err == nil {
 		if !overwrite || it.Folder {
-			alistErr(ctx, alistForbidden, fmt.Sprintf("file [%s] exists", it.Name))
+			s.alistFail(ctx, named(errAListNameTaken, it.Name))
 			return false
 		}
-		if err := m.Trash(ctx, dst); err != nil {
+		if err := m.Trash(dc, dst); err != nil {
 			s.alistManageFail(ctx, err, dst)
 			return false
 		}
@@ -190,9 +191,9 @@ func (s *Server) alistMove(ctx *fasthttp.RequestCtx, m alistManager, src, dst st
 	}
 	var err error
 	if copy {
-		_, err = m.Copy(ctx, src, dst)
+		_, err = m.Copy(dc, src, dst)
 	} else {
-		_, err = m.Move(ctx, src, dst)
+		_, err = m.Move(dc, src, dst)
 	}
 	if err != nil {
 		s.alistManageFail(ctx, err, src)
@@ -202,19 +203,8 @@ func (s *Server) alistMove(ctx *fasthttp.RequestCtx, m alistManager, src, dst st
 }
 
 func (s *Server) alistManageFail(ctx *fasthttp.RequestCtx, err error, p string) {
-	switch {
-	case errors.Is(err, resolver.ErrExists):
-		alistErr(ctx, alistForbidden, "file exists")
-	case errors.Is(err, resolver.ErrNoParent), errors.Is(err, resolver.ErrNotFolder):
-		alistErr(ctx, alistFailed, "parent folder not found")
-	case errors.Is(err, resolver.ErrBadTarget):
-		alistErr(ctx, alistBadReq, "cannot move or copy a folder into itself")
-	case errors.Is(err, resolver.ErrUnsupported), errors.Is(err, resolver.ErrReadOnly):
-		alistErr(ctx, alistForbidden, "permission denied")
-	default:
-		s.log.Debug("alist api: write failed", "path", p, "err", err)
-		s.alistFail(ctx, err)
-	}
+	s.log.Debug("alist api: write failed", "path", p, "err", err)
+	s.alistFail(ctx, err)
 }
 
 func parentDir(p string) string {
@@ -230,8 +220,8 @@ func parentDir(p string) string {
 // is made bodiless and marked, so that it is refused before a byte of its
 // body is read.
 func (s *Server) alistHeaderReceived(h *fasthttp.RequestHeader) {
-	u, refused := s.alistUserOf(h.Peek("Authorization"))
-	if refused == "" && u.canWrite() && s.res.CanUpload() && int64(h.ContentLength()) <= int64(s.cfg.UploadMax) {
+	u, err := s.alistUserOf(h.Peek("Authorization"))
+	if err == nil && u.canWrite() && s.res.CanUpload() && int64(h.ContentLength()) <= int64(s.cfg.UploadMax) {
 		return
 	}
 	h.Del(fasthttp.HeaderExpect)
@@ -248,9 +238,9 @@ func (s *Server) alistPut(ctx *fasthttp.RequestCtx, u alistUser) {
 		// Refused from its headers: its body is still on the wire.
 		ctx.SetConnectionClose()
 		if !u.canWrite() || !s.res.CanUpload() {
-			alistErr(ctx, alistForbidden, "permission denied")
+			s.alistFail(ctx, errAListDenied)
 		} else {
-			alistErr(ctx, alistBadReq, "larger than ALILINK_UPLOAD_MAX")
+			s.alistFail(ctx, errTooLarge)
 		}
 		return
 	}
@@ -264,32 +254,34 @@ func (s *Server) alistPut(ctx *fasthttp.RequestCtx, u alistUser) {
 }
 
 func (s *Server) alistPutBody(ctx *fasthttp.RequestCtx, u alistUser, sp *spool) {
+	dc := acquireDriveCtx(ctx) // the drive calls never get the RequestCtx
+	defer dc.release()
 	if !ctx.IsPut() {
-		writeText(ctx, fasthttp.StatusMethodNotAllowed, "method not allowed")
+		s.writeError(ctx, errMethod)
 		return
 	}
 	if !u.canWrite() || !s.res.CanUpload() {
-		alistErr(ctx, alistForbidden, "permission denied")
+		s.alistFail(ctx, errAListDenied)
 		return
 	}
 	raw, err := url.PathUnescape(string(ctx.Request.Header.Peek("File-Path")))
 	if err != nil {
-		alistErr(ctx, alistBadReq, "bad File-Path")
+		s.alistFail(ctx, errAListBadFile)
 		return
 	}
 	p, err := alistPath(raw)
 	if err != nil || p == "/" {
-		alistErr(ctx, alistBadReq, "bad File-Path")
+		s.alistFail(ctx, errAListBadFile)
 		return
 	}
 	if s.readOnlyAt(p) { // a read-only mount (mounts.go): refused before the body is read
-		alistErr(ctx, alistForbidden, "permission denied")
+		s.alistFail(ctx, resolver.ErrReadOnly)
 		return
 	}
 	overwrite := !strings.EqualFold(string(ctx.Request.Header.Peek("Overwrite")), "false")
-	if it, err := s.res.Stat(ctx, p); err == nil {
+	if it, err := s.res.Stat(dc, p); err == nil {
 		if !overwrite || it.Folder {
-			alistErr(ctx, alistForbidden, "file exists")
+			s.alistFail(ctx, resolver.ErrExists)
 			return
 		}
 	} else if !errors.Is(err, resolver.ErrNotFound) {
@@ -298,14 +290,14 @@ func (s *Server) alistPutBody(ctx *fasthttp.RequestCtx, u alistUser, sp *spool) 
 	}
 	size := int64(ctx.Request.Header.ContentLength())
 	if size > int64(s.cfg.UploadMax) {
-		alistErr(ctx, alistBadReq, "larger than ALILINK_UPLOAD_MAX")
+		s.alistFail(ctx, errTooLarge)
 		return
 	}
 	_ = os.MkdirAll(s.spoolDir(), 0o700)
 	f, err := os.CreateTemp(s.spoolDir(), spoolPattern)
 	if err != nil {
 		s.log.Error("cannot create an upload spool file", "dir", s.spoolDir(), "err", err)
-		alistErr(ctx, alistFailed, "cannot spool the upload")
+		s.alistFail(ctx, errSpool)
 		return
 	}
 	defer func() {
@@ -314,15 +306,15 @@ func (s *Server) alistPutBody(ctx *fasthttp.RequestCtx, u alistUser, sp *spool) 
 	}()
 	sp.f, sp.w = f, s.spoolWriter(f)
 	if err := sp.fill(); err != nil {
-		alistErr(ctx, alistBadReq, "the body could not be read in full")
+		s.alistFail(ctx, errAListBodyRead)
 		return
 	}
 	if err := sp.verify(size, ""); err != nil {
-		alistErr(ctx, alistBadReq, "the body does not match Content-Length")
+		s.alistFail(ctx, errShortBody)
 		return
 	}
 	src := resolver.UploadSource{Size: sp.n, SHA1: hex.EncodeToString(sp.h.Sum(nil)), Data: f}
-	if _, _, err := s.res.Upload(ctx, p, src, overwrite); err != nil {
+	if _, _, err := s.res.Upload(dc, p, src, overwrite); err != nil {
 		s.alistManageFail(ctx, err, p)
 		return
 	}

@@ -33,22 +33,20 @@ type linkJSON struct {
 // is set and need it as a bearer token, compared in constant time.
 func (s *Server) serveAPI(ctx *fasthttp.RequestCtx, endpoint string) {
 	if s.cfg.AdminToken == "" {
-		writeText(ctx, fasthttp.StatusNotFound, "the admin API is off: set ALILINK_ADMIN_TOKEN to enable it")
+		s.writeError(ctx, errAPIOff)
 		return
 	}
 	if !s.authorized(ctx) {
-		ctx.Response.Header.Set("WWW-Authenticate", `Bearer realm="alilink"`)
-		writeText(ctx, fasthttp.StatusUnauthorized, "admin token missing or wrong")
+		s.writeError(ctx, withHeader(errAdminToken, "WWW-Authenticate", bearerChallenge))
 		return
 	}
 	if !ctx.IsGet() {
-		ctx.Response.Header.Set("Allow", "GET")
-		writeText(ctx, fasthttp.StatusMethodNotAllowed, "method not allowed")
+		s.writeError(ctx, withHeader(errMethod, "Allow", "GET"))
 		return
 	}
 	raw := string(ctx.QueryArgs().Peek("path"))
 	if raw == "" {
-		writeText(ctx, fasthttp.StatusBadRequest, "path missing")
+		s.writeError(ctx, errPathMissing)
 		return
 	}
 	p, err := resolver.CleanPath([]byte(resolver.EscapePath(raw)))
@@ -72,12 +70,12 @@ func (s *Server) authorized(ctx *fasthttp.RequestCtx) bool {
 
 func (s *Server) apiSign(ctx *fasthttp.RequestCtx, p string) {
 	if !s.signer.Enabled() {
-		writeText(ctx, fasthttp.StatusConflict, "no ALILINK_SIGN_SECRET is set: links need no sign")
+		s.writeError(ctx, errNoSignSecret)
 		return
 	}
 	ttl, err := parseTTL(string(ctx.QueryArgs().Peek("ttl")))
 	if err != nil {
-		writeText(ctx, fasthttp.StatusBadRequest, "ttl must be a duration (1h30m) or seconds, from 1s to 10 years, 0 for never")
+		s.writeError(ctx, errBadTTL)
 		return
 	}
 	out := signJSON{Path: p}
@@ -97,16 +95,18 @@ func (s *Server) apiSign(ctx *fasthttp.RequestCtx, p string) {
 }
 
 func (s *Server) apiLink(ctx *fasthttp.RequestCtx, p string) {
-	it, err := s.res.Stat(ctx, p)
+	dc := acquireDriveCtx(ctx) // the drive calls never get the RequestCtx
+	defer dc.release()
+	it, err := s.res.Stat(dc, p)
 	if err != nil {
 		s.writeError(ctx, err)
 		return
 	}
 	if it.Folder {
-		writeText(ctx, fasthttp.StatusBadRequest, "a folder has no download link")
+		s.writeError(ctx, errNotAFile)
 		return
 	}
-	l, err := s.res.Link(ctx, it)
+	l, err := s.res.Link(dc, it)
 	if err != nil {
 		s.writeError(ctx, err)
 		return

@@ -2,7 +2,9 @@ package streamer
 
 import (
 	"bytes"
+	"context"
 	"embed"
+	"fmt"
 	"html/template"
 	"io/fs"
 	"path"
@@ -90,18 +92,18 @@ func acceptQ(accept []byte, mediaType string) float64 {
 // serveFolder answers a folder in the format the request asks for. All three
 // come from one cached listing (resolver.List), so none costs a drive call
 // the others would not.
-func (s *Server) serveFolder(ctx *fasthttp.RequestCtx, p string, exp int64) {
+func (s *Server) serveFolder(ctx *fasthttp.RequestCtx, dc context.Context, p string, exp int64) {
 	format, ok := folderFormat(ctx)
 	if !ok {
-		writeText(ctx, fasthttp.StatusBadRequest, "format must be html, json or m3u")
+		s.writeError(ctx, errBadFormat)
 		return
 	}
 	ctx.Response.Header.Set("Vary", "Accept")
 	switch format {
 	case formatJSON:
-		s.serveListing(ctx, p, exp)
+		s.serveListing(ctx, dc, p, exp)
 	case formatM3U:
-		s.servePlaylist(ctx, p, exp)
+		s.servePlaylist(ctx, dc, p, exp)
 	default:
 		// Relative links need the folder's URL to end in "/", as nginx does.
 		if raw := requestPath(ctx); p != "/" && !bytes.HasSuffix(raw, []byte("/")) {
@@ -114,24 +116,24 @@ func (s *Server) serveFolder(ctx *fasthttp.RequestCtx, p string, exp int64) {
 			ctx.SetStatusCode(fasthttp.StatusMovedPermanently)
 			return
 		}
-		s.serveIndex(ctx, p, exp)
+		s.serveIndex(ctx, dc, p, exp)
 	}
 }
 
 // serveFileView answers what a file's URL gives besides its bytes: the player
 // page (?play) and a subtitle as WebVTT (?format=vtt). It reports false when
 // the request is for the bytes.
-func (s *Server) serveFileView(ctx *fasthttp.RequestCtx, p string, exp int64, it resolver.Item) bool {
+func (s *Server) serveFileView(ctx *fasthttp.RequestCtx, dc context.Context, p string, exp int64, it resolver.Item) bool {
 	q := ctx.QueryArgs()
 	switch {
 	case q.Has("play"):
-		s.servePlayer(ctx, p, exp, it, pageDir(requestPath(ctx)), !s.signer.Enabled())
+		s.servePlayer(ctx, dc, p, exp, it, pageDir(requestPath(ctx)), !s.signer.Enabled())
 	case len(q.Peek("format")) == 0:
 		return false
 	case string(q.Peek("format")) == formatVTT:
-		s.serveSubtitle(ctx, it)
+		s.serveSubtitle(ctx, dc, it)
 	default:
-		writeText(ctx, fasthttp.StatusBadRequest, "a file's format can only be vtt (for a subtitle)")
+		s.writeError(ctx, errBadFileFormat)
 	}
 	return true
 }
@@ -206,10 +208,10 @@ func absBase(ctx *fasthttp.RequestCtx) string {
 }
 
 // writeHTML renders a page with the headers every HTML answer carries.
-func writeHTML(ctx *fasthttp.RequestCtx, name string, data any) {
+func (s *Server) writeHTML(ctx *fasthttp.RequestCtx, name string, data any) {
 	var buf bytes.Buffer
 	if err := pages.ExecuteTemplate(&buf, name, data); err != nil {
-		writeText(ctx, fasthttp.StatusInternalServerError, "page failed")
+		s.writeError(ctx, fmt.Errorf("%w: %w", errPage, err))
 		return
 	}
 	h := &ctx.Response.Header
@@ -223,10 +225,10 @@ func writeHTML(ctx *fasthttp.RequestCtx, name string, data any) {
 }
 
 // serveStatic answers /-/static/*: the embedded CSS, script and icon.
-func serveStatic(ctx *fasthttp.RequestCtx, name string) {
+func (s *Server) serveStatic(ctx *fasthttp.RequestCtx, name string) {
 	b, err := fs.ReadFile(staticFS, path.Join("static", name))
 	if err != nil || strings.Contains(name, "..") {
-		writeText(ctx, fasthttp.StatusNotFound, "not found")
+		s.writeError(ctx, resolver.ErrNotFound)
 		return
 	}
 	ct := contentType(name, "", "")
@@ -301,44 +303,17 @@ func humanSize(n int64) string {
 	return strconv.FormatFloat(f, 'f', 1, 64) + " " + units[i:i+1] + "iB"
 }
 
-// routeView answers, before the mode's data path, what needs only the
-// drive's metadata: a file's player page or WebVTT (?play, ?format=vtt) and
-// HEAD of a file in the modes that would otherwise fetch a link for it (rclone's
-// http backend sends a HEAD per file; the answer is the size, type and
-// validators a GET gets, as in proxy mode). done reports it answered.
-func (s *Server) routeView(ctx *fasthttp.RequestCtx, p string, exp int64) (act int, done bool) {
-	mode := s.modeFor(p)
-	head := ctx.IsHead() && (mode == ModeAuto || mode == ModeRedirect || mode == ModeAccel)
-	if !head && !wantsView(ctx) {
-		return 0, false
-	}
-	it, err := s.res.Stat(ctx, p)
-	switch {
-	case err != nil:
-		s.writeError(ctx, err)
-		return actError, true
-	case it.Folder:
-		return 0, false // the listing, in the format asked for
-	case wantsView(ctx) && s.serveFileView(ctx, p, exp, it):
-		return actListing, true
-	case head:
-		s.serveProxy(ctx, it, nil, p, time.Time{})
-		return actProxy, true
-	}
-	return 0, false
-}
-
 // serveBrowseInternal answers the /-/ paths of browsing: the static assets,
 // the player and the playlist, and 404 for anything else.
 func (s *Server) serveBrowseInternal(ctx *fasthttp.RequestCtx, raw []byte) {
 	switch {
 	case bytes.HasPrefix(raw, []byte("/-/static/")) && (ctx.IsGet() || ctx.IsHead()):
-		serveStatic(ctx, string(raw[len("/-/static/"):]))
+		s.serveStatic(ctx, string(raw[len("/-/static/"):]))
 	case bytes.HasPrefix(raw, []byte("/-/play/")) && (ctx.IsGet() || ctx.IsHead()):
 		s.servePlayerAt(ctx, raw)
 	case bytes.HasPrefix(raw, []byte("/-/playlist/")) && (ctx.IsGet() || ctx.IsHead()):
 		s.servePlaylistAt(ctx, raw)
 	default:
-		writeText(ctx, fasthttp.StatusNotFound, "not found")
+		s.writeError(ctx, resolver.ErrNotFound)
 	}
 }

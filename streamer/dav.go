@@ -170,8 +170,9 @@ func (d *dav) serve(ctx *fasthttp.RequestCtx, raw []byte, start time.Time) (act 
 		d.options(ctx)
 		return actListing, false
 	}
-	user, ok := d.auth.check(ctx)
-	if !ok {
+	user, err := d.auth.check(ctx)
+	if err != nil {
+		d.s.writeError(ctx, err)
 		if ctx.IsPut() {
 			ctx.SetConnectionClose() // nobody's body is read before they log in
 		}
@@ -195,14 +196,14 @@ func (d *dav) serve(ctx *fasthttp.RequestCtx, raw []byte, start time.Time) (act 
 	}
 	name, under := strings.CutPrefix(urlPath, d.prefix)
 	if !under || (name != "" && name[0] != '/') {
-		writeText(ctx, fasthttp.StatusNotFound, "not found") // a path that left the prefix with ".."
+		d.s.writeError(ctx, resolver.ErrNotFound) // a path that left the prefix with ".."
 		return actError, false
 	}
 	if name == "" {
 		name = "/"
 	}
 	if davWrites[method] && user.readOnly {
-		writeText(ctx, fasthttp.StatusForbidden, "read-only")
+		d.s.writeError(ctx, errDAVUserReadOnly)
 		return actError, false
 	}
 	if davWrites[method] && method != "COPY" && d.s.readOnlyAt(name) { // a read-only mount (mounts.go)
@@ -214,19 +215,14 @@ func (d *dav) serve(ctx *fasthttp.RequestCtx, raw []byte, start time.Time) (act 
 		return d.get(ctx, name, start)
 	case fasthttp.MethodPut:
 		if name == "/" {
-			ctx.Response.Header.Set("Allow", d.allow())
-			writeText(ctx, fasthttp.StatusMethodNotAllowed, "the root is a collection")
+			d.s.writeError(ctx, withHeader(errDAVRootPut, "Allow", d.allow()))
 			return actError, false
 		}
 	case "PROPFIND":
 		if depth := strings.TrimSpace(string(ctx.Request.Header.Peek("Depth"))); depth != "0" && depth != "1" {
 			// RFC 4918 §9.1: a walk of the whole drive is refused, and an
 			// absent Depth means infinity.
-			ctx.Response.Header.Set("Cache-Control", "no-store")
-			ctx.SetContentType("application/xml; charset=utf-8")
-			ctx.SetStatusCode(fasthttp.StatusForbidden)
-			ctx.SetBodyString(`<?xml version="1.0" encoding="utf-8"?>` + "\n" +
-				`<D:error xmlns:D="DAV:"><D:propfind-finite-depth/></D:error>` + "\n")
+			d.s.writeError(ctx, errDAVInfinite)
 			return actError, false
 		}
 	case "COPY", "MOVE":
@@ -235,9 +231,9 @@ func (d *dav) serve(ctx *fasthttp.RequestCtx, raw []byte, start time.Time) (act 
 			// MOVE reads it as F).
 			ctx.Request.Header.Set("Overwrite", "T")
 		}
-		dst, st := d.checkDestination(ctx)
-		if st != 0 {
-			writeText(ctx, st, fasthttp.StatusMessage(st))
+		dst, err := d.checkDestination(ctx)
+		if err != nil {
+			d.s.writeError(ctx, err)
 			return actError, false
 		}
 		if method == "COPY" && dst != "" {
@@ -247,34 +243,33 @@ func (d *dav) serve(ctx *fasthttp.RequestCtx, raw []byte, start time.Time) (act 
 		}
 	case "PROPPATCH", "MKCOL", "DELETE", "LOCK", "UNLOCK":
 	default:
-		ctx.Response.Header.Set("Allow", d.allow())
-		writeText(ctx, fasthttp.StatusMethodNotAllowed, "method not allowed")
+		d.s.writeError(ctx, withHeader(errMethod, "Allow", d.allow()))
 		return actError, false
 	}
 	bridged = true
 	return d.bridge(ctx, urlPath, start)
 }
 
-// checkDestination answers 409 for a COPY or MOVE whose destination's
+// checkDestination refuses with 409 a COPY or MOVE whose destination's
 // folder does not exist (RFC 4918 §9.8.5, §9.9.4; x/net/webdav answers
-// 403 for a MOVE there); 0 lets the request go on, with the destination's
+// 403 for a MOVE there); nil lets the request go on, with the destination's
 // clean drive path when it is one of ours ("" leaves the answer to
 // x/net/webdav: 400 or 502).
-func (d *dav) checkDestination(ctx *fasthttp.RequestCtx) (string, int) {
+func (d *dav) checkDestination(ctx *fasthttp.RequestCtx) (string, error) {
 	u, err := url.Parse(string(ctx.Request.Header.Peek("Destination")))
 	if err != nil || u.Path == "" || (u.Host != "" && u.Host != string(ctx.Host())) {
-		return "", 0
+		return "", nil
 	}
 	rest, ok := strings.CutPrefix(u.Path, d.prefix)
 	if !ok || (rest != "" && rest[0] != '/') {
-		return "", 0
+		return "", nil
 	}
 	dst, err := davPath(rest)
 	if err != nil {
-		return "", fasthttp.StatusBadRequest
+		return "", errDAVBadDest
 	}
 	if dst == "/" {
-		return "", fasthttp.StatusForbidden
+		return "", errDAVDestRoot
 	}
 	dir, _ := splitClean(dst)
 	rctx, cancel := context.WithTimeout(context.Background(), d.s.resolveBudget())
@@ -282,11 +277,11 @@ func (d *dav) checkDestination(ctx *fasthttp.RequestCtx) (string, int) {
 	it, err := d.s.res.Stat(rctx, dir)
 	switch {
 	case errors.Is(err, resolver.ErrNotFound), err == nil && !it.Folder:
-		return "", fasthttp.StatusConflict
+		return "", errDAVDestNoParent
 	case err != nil:
-		return "", httpStatus(err)
+		return "", err
 	}
-	return dst, 0
+	return dst, nil
 }
 
 // copyFolder answers a COPY of a collection with Depth infinity (or none)
@@ -316,9 +311,9 @@ func (d *dav) copyFolder(ctx *fasthttp.RequestCtx, name, dst string) (int, bool)
 	tok, err := d.handler.LockSystem.Create(now, webdav.LockDetails{Root: dst, Duration: -1, ZeroDepth: true})
 	if err != nil {
 		if errors.Is(err, webdav.ErrLocked) {
-			writeText(ctx, webdav.StatusLocked, "locked")
+			d.s.writeError(ctx, errDAVLocked)
 		} else {
-			writeText(ctx, fasthttp.StatusInternalServerError, "lock system failed")
+			d.s.writeError(ctx, fmt.Errorf("%w: %w", errDAVLockFailed, err))
 		}
 		return actError, true
 	}
@@ -326,7 +321,7 @@ func (d *dav) copyFolder(ctx *fasthttp.RequestCtx, name, dst string) (int, bool)
 	status := fasthttp.StatusCreated
 	if _, err := d.s.res.Stat(rctx, dst); err == nil {
 		if strings.EqualFold(strings.TrimSpace(string(ctx.Request.Header.Peek("Overwrite"))), "F") {
-			writeText(ctx, fasthttp.StatusPreconditionFailed, "the destination exists and Overwrite is F")
+			d.s.writeError(ctx, errDAVDestExistsF)
 			return actError, true
 		}
 		if err := d.mgr.Trash(rctx, dst); err != nil {
@@ -340,10 +335,9 @@ func (d *dav) copyFolder(ctx *fasthttp.RequestCtx, name, dst string) (int, bool)
 	}
 	if _, err := d.mgr.Copy(rctx, src, dst); err != nil {
 		if errors.Is(err, resolver.ErrExists) {
-			writeText(ctx, fasthttp.StatusPreconditionFailed, "the destination exists")
-		} else {
-			d.s.writeError(ctx, err)
+			err = errDAVDestExists
 		}
+		d.s.writeError(ctx, err)
 		return actError, true
 	}
 	ctx.SetStatusCode(status)
@@ -377,39 +371,23 @@ func (d *dav) options(ctx *fasthttp.RequestCtx) {
 // get serves GET and HEAD of a drive path through alilink's modes. HEAD is
 // answered from the metadata (serveProxy never touches the CDN for it); a
 // GET is redirected only for clients known to follow safely and only to a
-// link that is not Referer-bound.
+// link that is not Referer-bound (whatever the client: a player following
+// a 302 cannot send the Referer the CDN wants). WebDAV requests carry no
+// sign: a rewrite's sign lives the TTL.
 func (d *dav) get(ctx *fasthttp.RequestCtx, p string, start time.Time) (int, bool) {
-	s := d.s
-	if ctx.IsHead() || d.mode == ModeProxy || d.mode == ModeRewrite || (d.mode == ModeAuto && !d.redirectable(ctx)) {
-		it, err := s.res.Stat(ctx, p)
-		switch {
-		case err != nil:
-			s.writeError(ctx, err)
-			return actError, false
-		case it.Folder:
-			d.folderPage(ctx, p)
-			return actListing, false
-		case d.mode == ModeRewrite && !ctx.IsHead():
-			s.serveRewrite(ctx, p, 0) // WebDAV requests carry no sign: the TTL
-			return actRewrite, false
-		}
-		return actProxy, s.serveProxy(ctx, it, nil, p, start)
-	}
-	it, l, err := s.res.Resolve(ctx, p)
+	mode := ModeAuto // redirect unless the link is Referer-bound
 	switch {
-	case err != nil:
-		s.writeError(ctx, err)
-		return actError, false
-	case it.Folder:
-		d.folderPage(ctx, p)
-		return actListing, false
-	case l.RefererBound():
-		// Whatever the client: a player following a 302 cannot send the
-		// Referer the CDN wants.
-		return actProxy, s.serveProxy(ctx, it, &l, p, start)
+	case ctx.IsHead() || d.mode == ModeProxy || (d.mode == ModeAuto && !d.redirectable(ctx)):
+		mode = ModeProxy
+	case d.mode == ModeRewrite:
+		mode = ModeRewrite
 	}
-	s.serveRedirect(ctx, l)
-	return actRedirect, false
+	return d.s.serveDrive(ctx, &driveReq{p: p, mode: mode, folder: davFolder, start: start})
+}
+
+// davFolder answers a GET of a collection with WebDAV's folder page.
+func davFolder(s *Server, ctx *fasthttp.RequestCtx, dc context.Context, p string, _ int64) {
+	s.dav.folderPage(ctx, dc, p)
 }
 
 // redirectable tells whether the client's User-Agent is on the list.
@@ -428,8 +406,8 @@ func (d *dav) redirectable(ctx *fasthttp.RequestCtx) bool {
 
 // folderPage answers a GET of a collection with a plain HTML list of its
 // children's WebDAV URLs.
-func (d *dav) folderPage(ctx *fasthttp.RequestCtx, p string) {
-	_, children, err := d.s.res.List(ctx, p)
+func (d *dav) folderPage(ctx *fasthttp.RequestCtx, dc context.Context, p string) {
+	_, children, err := d.s.res.List(dc, p)
 	if err != nil {
 		d.s.writeError(ctx, err)
 		return

@@ -80,44 +80,39 @@ func newDAVAuth(cfg DAVConfig, users *htpasswd.File, adminToken string, loopback
 	return a
 }
 
-// check authenticates a request; on failure it has answered (401 or 429).
-func (a *davAuth) check(ctx *fasthttp.RequestCtx) (davUser, bool) {
+// check authenticates a request; the error is its refusal (403, 401 or
+// 429).
+func (a *davAuth) check(ctx *fasthttp.RequestCtx) (davUser, error) {
 	if a.users == nil && !a.hasAdmin {
 		if a.open {
-			return davUser{readOnly: true}, true
+			return davUser{readOnly: true}, nil
 		}
-		writeText(ctx, fasthttp.StatusForbidden,
-			"WebDAV needs credentials on a non-loopback address: set ALILINK_DAV_HTPASSWD or ALILINK_ADMIN_TOKEN")
-		return davUser{}, false
+		return davUser{}, errDAVNeedCreds
 	}
 	h := string(ctx.Request.Header.Peek("Authorization"))
 	if h == "" {
-		a.challenge(ctx)
-		return davUser{}, false
+		return davUser{}, davChallenge
 	}
 	ip := clientIP(ctx)
 	if lim := a.limiter(ip); lim.Tokens() < 1 {
-		a.tooMany(ctx, lim)
-		return davUser{}, false
+		return davUser{}, tooMany(lim)
 	}
 	if tok, ok := cutScheme(h, "Bearer"); ok && a.hasAdmin {
 		got := sha256.Sum256([]byte(tok))
 		if subtle.ConstantTimeCompare(got[:], a.admin[:]) == 1 {
-			return davUser{name: "admin", readOnly: a.readOnly}, true
+			return davUser{name: "admin", readOnly: a.readOnly}, nil
 		}
 	} else if enc, ok := cutScheme(h, "Basic"); ok {
 		if user, ok := a.basic(enc); ok {
-			return davUser{name: user, readOnly: a.readOnly || a.ro[user]}, true
+			return davUser{name: user, readOnly: a.readOnly || a.ro[user]}, nil
 		}
 	}
 	lim := a.limiter(ip)
 	lim.Allow()
 	if lim.Tokens() < 1 {
-		a.tooMany(ctx, lim)
-		return davUser{}, false
+		return davUser{}, tooMany(lim)
 	}
-	a.challenge(ctx)
-	return davUser{}, false
+	return davUser{}, davChallenge
 }
 
 // basic verifies base64(user:password) against the htpasswd file.
@@ -147,15 +142,14 @@ func (a *davAuth) limiter(ip string) *rate.Limiter {
 	return l
 }
 
-func (a *davAuth) challenge(ctx *fasthttp.RequestCtx) {
-	ctx.Response.Header.Set("WWW-Authenticate", `Basic realm="alilink", charset="UTF-8"`)
-	writeText(ctx, fasthttp.StatusUnauthorized, "credentials missing or wrong")
-}
+// davChallenge is the 401 that asks for Basic credentials.
+var davChallenge = withHeader(errDAVCreds, "WWW-Authenticate", `Basic realm="alilink", charset="UTF-8"`)
 
-func (a *davAuth) tooMany(ctx *fasthttp.RequestCtx, lim *rate.Limiter) {
+// tooMany is the 429 of an address out of login attempts, with the wait
+// for its next one.
+func tooMany(lim *rate.Limiter) error {
 	wait := max(1, int((1-lim.Tokens())*6+0.999))
-	ctx.Response.Header.Set("Retry-After", strconv.Itoa(wait))
-	writeText(ctx, fasthttp.StatusTooManyRequests, "too many failed logins; retry later")
+	return withHeader(errDAVTooMany, "Retry-After", strconv.Itoa(wait))
 }
 
 // cutScheme returns the credentials of an Authorization header of scheme.

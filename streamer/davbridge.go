@@ -54,7 +54,7 @@ func (d *dav) bridge(ctx *fasthttp.RequestCtx, urlPath string, start time.Time) 
 		body = readerOnly{bytes.NewReader(ctx.Request.Body())}
 	default:
 		if size > davMaxBody {
-			writeText(ctx, fasthttp.StatusRequestEntityTooLarge, "request body too large")
+			d.s.writeError(ctx, errBodyTooLarge)
 			ctx.SetConnectionClose()
 			return actError, false
 		}
@@ -62,7 +62,7 @@ func (d *dav) bridge(ctx *fasthttp.RequestCtx, urlPath string, start time.Time) 
 		if stream != nil {
 			var err error
 			if b, err = io.ReadAll(io.LimitReader(stream, davMaxBody+1)); err != nil {
-				writeText(ctx, fasthttp.StatusBadRequest, "the body ended early")
+				d.s.writeError(ctx, &bodyErr{err})
 				ctx.SetConnectionClose()
 				return actError, false
 			}
@@ -70,7 +70,7 @@ func (d *dav) bridge(ctx *fasthttp.RequestCtx, urlPath string, start time.Time) 
 			b = append([]byte(nil), ctx.Request.Body()...)
 		}
 		if len(b) > davMaxBody {
-			writeText(ctx, fasthttp.StatusRequestEntityTooLarge, "request body too large")
+			d.s.writeError(ctx, errBodyTooLarge)
 			ctx.SetConnectionClose()
 			return actError, false
 		}
@@ -134,7 +134,7 @@ func (d *dav) bridge(ctx *fasthttp.RequestCtx, urlPath string, start time.Time) 
 			status == http.StatusInternalServerError || status == http.StatusConflict || status == http.StatusNotFound) {
 			// The drive or the body failed: say so, not what x/net/webdav
 			// made of it.
-			d.answerFailure(ctx, derr)
+			d.s.writeError(ctx, derr)
 			return actError, false
 		}
 		if put && status == http.StatusCreated && replaced {
@@ -169,25 +169,6 @@ func (d *dav) drain(ctx *fasthttp.RequestCtx, body io.Reader) {
 	defer sp.release()
 	if !sp.discard(drainMax) {
 		ctx.SetConnectionClose()
-	}
-}
-
-// answerFailure answers a failure the file system noted.
-func (d *dav) answerFailure(ctx *fasthttp.RequestCtx, err error) {
-	var be *bodyErr
-	switch {
-	case errors.As(err, &be):
-		if errors.Is(err, errTooLarge) {
-			writeText(ctx, fasthttp.StatusRequestEntityTooLarge, "larger than ALILINK_UPLOAD_MAX")
-		} else if errors.Is(err, errShortBody) {
-			writeText(ctx, fasthttp.StatusBadRequest, errShortBody.Error())
-		} else {
-			writeText(ctx, fasthttp.StatusBadRequest, "the body ended early")
-		}
-	case errors.Is(err, errSpool):
-		writeText(ctx, fasthttp.StatusInsufficientStorage, "cannot spool the upload")
-	default:
-		d.s.uploadError(ctx, err)
 	}
 }
 

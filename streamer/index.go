@@ -2,12 +2,12 @@ package streamer
 
 import (
 	"bytes"
+	"context"
 	"html"
 	"html/template"
 	"sort"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/valyala/fasthttp"
 
@@ -45,8 +45,8 @@ type indexRow struct {
 
 // serveIndex renders a folder's HTML index. Folders come first, then files,
 // each by name; the page's script re-sorts by any column.
-func (s *Server) serveIndex(ctx *fasthttp.RequestCtx, p string, exp int64) {
-	_, children, err := s.res.List(ctx, p)
+func (s *Server) serveIndex(ctx *fasthttp.RequestCtx, dc context.Context, p string, exp int64) {
+	_, children, err := s.res.List(dc, p)
 	if err != nil {
 		s.writeError(ctx, err)
 		return
@@ -93,7 +93,7 @@ func (s *Server) serveIndex(ctx *fasthttp.RequestCtx, p string, exp int64) {
 	if media > 0 {
 		page.Playlist = root + "-/playlist" + hrefEscape(dir) + s.signer.Query(p, exp)
 	}
-	writeHTML(ctx, "index.html", page)
+	s.writeHTML(ctx, "index.html", page)
 }
 
 // crumbs names every ancestor of dir, linked unless signs are on (a sign
@@ -135,8 +135,8 @@ func (s *Server) playLink(root, dir, name string, exp int64) string {
 // servePlaylist answers a folder's media files as an extended M3U8 playlist
 // with absolute URLs (a playlist is opened outside the browser), each signed
 // with the expiry of the folder's own sign.
-func (s *Server) servePlaylist(ctx *fasthttp.RequestCtx, p string, exp int64) {
-	_, children, err := s.res.List(ctx, p)
+func (s *Server) servePlaylist(ctx *fasthttp.RequestCtx, dc context.Context, p string, exp int64) {
+	_, children, err := s.res.List(dc, p)
 	if err != nil {
 		s.writeError(ctx, err)
 		return
@@ -181,14 +181,16 @@ func (s *Server) servePlaylistAt(ctx *fasthttp.RequestCtx, raw []byte) {
 	if !ok {
 		return
 	}
-	it, err := s.res.Stat(ctx, p)
+	dc := acquireDriveCtx(ctx)
+	defer dc.release()
+	it, err := s.res.Stat(dc, p)
 	switch {
 	case err != nil:
 		s.writeError(ctx, err)
 	case !it.Folder:
-		writeText(ctx, fasthttp.StatusBadRequest, "a playlist is of a folder")
+		s.writeError(ctx, errPlaylistFile)
 	default:
-		s.servePlaylist(ctx, p, exp)
+		s.servePlaylist(ctx, dc, p, exp)
 	}
 }
 
@@ -197,20 +199,13 @@ func (s *Server) servePlaylistAt(ctx *fasthttp.RequestCtx, raw []byte) {
 func (s *Server) internalTarget(ctx *fasthttp.RequestCtx, raw []byte) (string, int64, bool) {
 	i := bytes.IndexByte(raw[3:], '/')
 	if i < 0 {
-		writeText(ctx, fasthttp.StatusNotFound, "not found")
+		s.writeError(ctx, resolver.ErrNotFound)
 		return "", 0, false
 	}
-	p, err := resolver.CleanPath(raw[3+i:])
+	p, exp, err := s.authorisedPath(ctx, raw[3+i:], s.signer)
 	if err != nil {
 		s.writeError(ctx, err)
 		return "", 0, false
-	}
-	var exp int64
-	if s.signer.Enabled() {
-		if exp, err = s.signer.Verify(p, string(ctx.QueryArgs().Peek("sign")), time.Now()); err != nil {
-			s.writeError(ctx, err)
-			return "", 0, false
-		}
 	}
 	return p, exp, true
 }

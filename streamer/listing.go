@@ -1,6 +1,7 @@
 package streamer
 
 import (
+	"context"
 	"time"
 
 	"github.com/valyala/fasthttp"
@@ -27,8 +28,8 @@ type entryJSON struct {
 // serveListing answers a folder's JSON listing. When signs are required, each
 // href carries a sign for the child with the expiry of the request's own, so
 // a signed folder link can be browsed (and shares what is below it).
-func (s *Server) serveListing(ctx *fasthttp.RequestCtx, p string, exp int64) {
-	_, children, err := s.res.List(ctx, p)
+func (s *Server) serveListing(ctx *fasthttp.RequestCtx, dc context.Context, p string, exp int64) {
+	_, children, err := s.res.List(dc, p)
 	if err != nil {
 		s.writeError(ctx, err)
 		return

@@ -1,6 +1,7 @@
 package streamer
 
 import (
+	"context"
 	"net/url"
 	"path"
 	"sort"
@@ -47,13 +48,13 @@ var subtitleExts = map[string]bool{".srt": true, ".vtt": true, ".ass": true, ".s
 // folderAuth tells that the request's sign is the folder's (or signs are
 // off): only then does the page link the siblings, the subtitles and the
 // folder, each with its own sign. A file's own sign shares that file alone.
-func (s *Server) servePlayer(ctx *fasthttp.RequestCtx, p string, exp int64, it resolver.Item, dir string, folderAuth bool) {
+func (s *Server) servePlayer(ctx *fasthttp.RequestCtx, dc context.Context, p string, exp int64, it resolver.Item, dir string, folderAuth bool) {
 	if !playable(it.Name) {
-		writeText(ctx, fasthttp.StatusBadRequest, "the player is for audio and video files")
+		s.writeError(ctx, errNotPlayable)
 		return
 	}
 	parent := path.Dir(p)
-	_, siblings, err := s.res.List(ctx, parent)
+	_, siblings, err := s.res.List(dc, parent)
 	if err != nil {
 		s.writeError(ctx, err)
 		return
@@ -71,7 +72,7 @@ func (s *Server) servePlayer(ctx *fasthttp.RequestCtx, p string, exp int64, it r
 	}
 	page.OpenIn = openInLinks(page.Abs, it.Name)
 	if !folderAuth {
-		writeHTML(ctx, "player.html", page)
+		s.writeHTML(ctx, "player.html", page)
 		return
 	}
 	page.Folder = rel(pdir) + s.signer.Query(parent, exp)
@@ -117,7 +118,7 @@ func (s *Server) servePlayer(ctx *fasthttp.RequestCtx, p string, exp int64, it r
 			page.Next = link(media[i+1])
 		}
 	}
-	writeHTML(ctx, "player.html", page)
+	s.writeHTML(ctx, "player.html", page)
 }
 
 // openInLinks are the URL schemes of the players people use, each given the
@@ -160,17 +161,19 @@ func (s *Server) servePlayerAt(ctx *fasthttp.RequestCtx, raw []byte) {
 	if !ok {
 		return
 	}
-	it, err := s.res.Stat(ctx, p)
+	dc := acquireDriveCtx(ctx)
+	defer dc.release()
+	it, err := s.res.Stat(dc, p)
 	if err == nil && it.Folder {
 		// /-/play/<folder>/?file=<name>: the folder's sign authorises.
 		name := string(ctx.QueryArgs().Peek("file"))
 		if name == "" || strings.ContainsAny(name, "/\x00") || name == "." || name == ".." {
-			writeText(ctx, fasthttp.StatusBadRequest, "file names the folder's file to play")
+			s.writeError(ctx, errPlayFile)
 			return
 		}
 		child := strings.TrimSuffix(p, "/") + "/" + name
-		if it, err = s.res.Stat(ctx, child); err == nil && !it.Folder {
-			s.servePlayer(ctx, child, exp, it, pageDir(raw), true)
+		if it, err = s.res.Stat(dc, child); err == nil && !it.Folder {
+			s.servePlayer(ctx, dc, child, exp, it, pageDir(raw), true)
 			return
 		}
 	}
@@ -178,8 +181,8 @@ func (s *Server) servePlayerAt(ctx *fasthttp.RequestCtx, raw []byte) {
 	case err != nil:
 		s.writeError(ctx, err)
 	case it.Folder:
-		writeText(ctx, fasthttp.StatusBadRequest, "the player is for audio and video files")
+		s.writeError(ctx, errNotPlayable)
 	default:
-		s.servePlayer(ctx, p, exp, it, pageDir(raw), !s.signer.Enabled())
+		s.servePlayer(ctx, dc, p, exp, it, pageDir(raw), !s.signer.Enabled())
 	}
 }

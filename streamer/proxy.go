@@ -38,7 +38,7 @@ func (s *Server) serveProxy(ctx *fasthttp.RequestCtx, it resolver.Item, link *re
 		ctx.SetStatusCode(fasthttp.StatusNotModified)
 		return false
 	case precondFailed:
-		writeText(ctx, fasthttp.StatusPreconditionFailed, "precondition failed")
+		s.writeError(ctx, errPrecondition)
 		return false
 	}
 
@@ -51,7 +51,7 @@ func (s *Server) serveProxy(ctx *fasthttp.RequestCtx, it resolver.Item, link *re
 	}
 	if kind == rangeUnsatisfiable {
 		h.Set("Content-Range", "bytes */"+strconv.FormatInt(it.Size, 10))
-		writeText(ctx, fasthttp.StatusRequestedRangeNotSatisfiable, "range not satisfiable")
+		s.writeError(ctx, errRange)
 		return false
 	}
 	h.Set("Content-Disposition", contentDisposition(it.Name))

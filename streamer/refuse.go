@@ -120,29 +120,25 @@ func (s *Server) putRefusal(h *fasthttp.RequestHeader, raw []byte) refusal {
 	return refuseNone
 }
 
+// refusalErrs are the errors of the refusals.
+var refusalErrs = [...]error{
+	refuseOff:      withHeader(errUploadsOff, "WWW-Authenticate", bearerChallenge),
+	refuseToken:    withHeader(errAdminToken, "WWW-Authenticate", bearerChallenge),
+	refusePath:     resolver.ErrBadPath,
+	refuseRoot:     errNoName,
+	refuseReadOnly: withHeader(errShareReadOnly, "Allow", "GET, HEAD"),
+	refuseHash:     errBadSHA1,
+	refuseSize:     errTooLarge,
+	refuseMount:    resolver.ErrReadOnly,
+}
+
+// bearerChallenge is the WWW-Authenticate of the admin token's refusals.
+const bearerChallenge = `Bearer realm="alilink"`
+
 // writeRefusal answers a refused PUT.
 func (s *Server) writeRefusal(ctx *fasthttp.RequestCtx, r refusal) {
-	switch r {
-	case refuseOff, refuseToken:
-		ctx.Response.Header.Set("WWW-Authenticate", `Bearer realm="alilink"`)
-		msg := "admin token missing or wrong"
-		if r == refuseOff {
-			msg = "uploads are off: set ALILINK_ADMIN_TOKEN to enable them"
-		}
-		writeText(ctx, fasthttp.StatusUnauthorized, msg)
-	case refusePath:
-		s.writeError(ctx, resolver.ErrBadPath)
-	case refuseRoot:
-		writeText(ctx, fasthttp.StatusBadRequest, "a file needs a name")
-	case refuseReadOnly:
-		ctx.Response.Header.Set("Allow", "GET, HEAD")
-		writeText(ctx, fasthttp.StatusMethodNotAllowed, "this drive is read-only (a share link)")
-	case refuseHash:
-		writeText(ctx, fasthttp.StatusBadRequest, "X-Content-Sha1 is not a SHA-1 in hex")
-	case refuseSize:
-		writeText(ctx, fasthttp.StatusRequestEntityTooLarge, "larger than ALILINK_UPLOAD_MAX")
-	case refuseMount:
-		s.writeError(ctx, resolver.ErrReadOnly)
+	if r != refuseNone && int(r) < len(refusalErrs) {
+		s.writeError(ctx, refusalErrs[r])
 	}
 }
 
@@ -153,7 +149,7 @@ func markedRefusal(h *fasthttp.RequestHeader) refusal {
 		return refuseNone
 	}
 	n, err := strconv.Atoi(string(v))
-	if err != nil || n <= 0 || n > int(refuseSize) {
+	if err != nil || n <= 0 || n >= len(refusalErrs) {
 		return refuseNone
 	}
 	return refusal(n)

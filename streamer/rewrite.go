@@ -11,7 +11,7 @@ import (
 // the incoming sign (expiry exp, unix seconds; 0: never expires): another
 // alilink in proxy mode, sharing the secret, streams the bytes. This instance
 // never asks the drive for a link.
-func (s *Server) serveRewrite(ctx *fasthttp.RequestCtx, p string, exp int64) {
+func (s *Server) serveRewrite(ctx *fasthttp.RequestCtx, p string, exp int64) int {
 	out := time.Now().Add(s.cfg.RewriteTTL).Unix()
 	if exp > 0 {
 		out = min(out, exp)
@@ -21,4 +21,5 @@ func (s *Server) serveRewrite(ctx *fasthttp.RequestCtx, p string, exp int64) {
 	h.Set("Location", loc)
 	h.Set("Cache-Control", "no-store")
 	ctx.SetStatusCode(fasthttp.StatusFound)
+	return actRewrite
 }

@@ -200,31 +200,31 @@ func (s *Server) HTTPServer() *fasthttp.Server {
 
 var internalPrefix = []byte("/-/")
 
-// Handle routes a request: /-/ endpoints, else a drive path. Every answer is
-// counted and, with the access log on, logged once: here, or for a proxied
-// body when it ends.
+// Handle routes a request to its door: the AList door, the /-/ endpoints,
+// WebDAV, else a drive path. Every answer is counted and, with the access
+// log on, logged once: here, or for a proxied body when it ends.
 func (s *Server) Handle(ctx *fasthttp.RequestCtx) {
 	var start time.Time
 	if s.obs.accessLog {
 		start = ctx.Time()
 	}
 	raw := requestPath(ctx)
-	if s.isAListPath(raw) {
-		s.serveAList(ctx, raw, start)
-		return
-	}
-	if bytes.HasPrefix(raw, internalPrefix) {
+	var (
+		act       int
+		p         string // the clean path; "": logPath(raw)
+		streaming bool
+	)
+	switch {
+	case s.isAListPath(raw):
+		act, p, streaming = s.serveAList(ctx, raw, start)
+	case bytes.HasPrefix(raw, internalPrefix):
 		s.serveInternal(ctx, raw)
-		s.finish(ctx, actInternal, logPath(raw), start)
-		return
+		act = actInternal
+	case s.dav != nil && s.dav.match(raw):
+		act, streaming = s.dav.serve(ctx, raw, start)
+	default:
+		act, p, streaming = s.route(ctx, raw, start)
 	}
-	if s.dav != nil && s.dav.match(raw) {
-		if act, streaming := s.dav.serve(ctx, raw, start); !streaming {
-			s.finish(ctx, act, logPath(raw), start)
-		}
-		return
-	}
-	act, p, streaming := s.route(ctx, raw, start)
 	if streaming {
 		return
 	}
@@ -234,81 +234,32 @@ func (s *Server) Handle(ctx *fasthttp.RequestCtx) {
 	s.finish(ctx, act, p, start)
 }
 
-// route answers a drive path and tells what it answered with and the clean
-// path; streaming means a proxied body now reports for itself.
+// route answers a drive path at alilink's own door and tells what it
+// answered with and the clean path; streaming means a proxied body now
+// reports for itself.
 func (s *Server) route(ctx *fasthttp.RequestCtx, raw []byte, start time.Time) (act int, p string, streaming bool) {
 	if ctx.IsPut() {
 		act, p := s.serveUpload(ctx, raw)
 		return act, p, false
 	}
 	if !ctx.IsGet() && !ctx.IsHead() {
-		ctx.Response.Header.Set("Allow", "GET, HEAD, PUT")
-		writeText(ctx, fasthttp.StatusMethodNotAllowed, "method not allowed")
+		s.writeError(ctx, withHeader(errMethod, "Allow", "GET, HEAD, PUT"))
 		return actError, "", false
 	}
-	p, err := resolver.CleanPath(raw)
+	p, exp, err := s.authorisedPath(ctx, raw, s.signer)
 	if err != nil {
 		s.writeError(ctx, err)
-		return actError, "", false
-	}
-	// exp is the expiry of the request's sign, which a listing passes on to
-	// the links it contains.
-	var exp int64
-	if s.signer.Enabled() {
-		if exp, err = s.signer.Verify(p, string(ctx.QueryArgs().Peek("sign")), time.Now()); err != nil {
-			s.writeError(ctx, err)
-			return actError, p, false
-		}
-	}
-	if act, done := s.routeView(ctx, p, exp); done {
-		return act, p, false
-	}
-	return s.serveByMode(ctx, p, exp, s.modeFor(p), start)
-}
-
-// serveByMode answers a clean, authorised drive path by mode: one look-up
-// (Stat for proxy and rewrite, Resolve otherwise), then the folder's listing
-// or the file's answer. Every door that serves files calls it.
-func (s *Server) serveByMode(ctx *fasthttp.RequestCtx, p string, exp int64, mode string, start time.Time) (act int, _ string, streaming bool) {
-	switch mode {
-	case ModeProxy, ModeRewrite:
-		it, err := s.res.Stat(ctx, p)
-		switch {
-		case err != nil:
-			s.writeError(ctx, err)
-			return actError, p, false
-		case it.Folder:
-			s.serveFolder(ctx, p, exp)
-			return actListing, p, false
-		case mode == ModeRewrite:
-			s.serveRewrite(ctx, p, exp)
-			return actRewrite, p, false
-		default:
-			return actProxy, p, s.serveProxy(ctx, it, nil, p, start)
-		}
-	}
-	it, l, err := s.res.Resolve(ctx, p)
-	switch {
-	case err != nil:
-		s.writeError(ctx, err)
 		return actError, p, false
-	case it.Folder:
-		s.serveFolder(ctx, p, exp)
-		return actListing, p, false
-	case mode == ModeAccel:
-		s.serveAccel(ctx, it, l)
-		return actAccel, p, false
-	case mode == ModeAuto && l.RefererBound():
-		// A player following a 302 cannot send the Referer the CDN wants.
-		s.log.Debug("auto: proxying a Referer-bound link", "path", p)
-		return actProxy, p, s.serveProxy(ctx, it, &l, p, start)
-	default:
-		if mode == ModeAuto {
-			s.log.Debug("auto: redirecting", "path", p)
-		}
-		s.serveRedirect(ctx, l)
-		return actRedirect, p, false
 	}
+	mode := s.modeFor(p)
+	if ctx.IsHead() && mode != ModeRewrite {
+		// HEAD of a file is answered from the drive's metadata, as proxy
+		// mode would (rclone's http backend sends a HEAD per file): the
+		// size, type and validators a GET gets, without fetching a link.
+		mode = ModeProxy
+	}
+	act, streaming = s.serveDrive(ctx, &driveReq{p: p, exp: exp, mode: mode, views: true, start: start})
+	return act, p, streaming
 }
 
 // requestPath is the path of the request line, still percent-encoded. Reading

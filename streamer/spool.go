@@ -11,8 +11,6 @@ import (
 	"path/filepath"
 	"sync"
 	"time"
-
-	"github.com/valyala/fasthttp"
 )
 
 // spoolPattern names spool files; sweepSpool finds a crash's leftovers by it.
@@ -175,17 +173,15 @@ func (s *spool) release() {
 // early".
 type spoolErr struct{ err error }
 
-func (e *spoolErr) Error() string { return "writing the spool file: " + e.err.Error() }
-func (e *spoolErr) Unwrap() error { return e.err }
+func (e *spoolErr) Error() string {
+	return "writing the spool file (is the spool dir's disk full?): " + e.err.Error()
+}
+func (e *spoolErr) Unwrap() error        { return e.err }
+func (e *spoolErr) Is(target error) bool { return target == errSpoolFull }
 
 func isSpoolErr(err error) bool {
 	var se *spoolErr
 	return errors.As(err, &se)
-}
-
-func (s *Server) spoolFailed(ctx *fasthttp.RequestCtx, p string, err error) {
-	s.log.Error("cannot spool an upload (is the spool dir's disk full?)", "dir", s.spoolDir(), "path", p, "err", err)
-	writeText(ctx, fasthttp.StatusInsufficientStorage, "cannot spool the upload: insufficient storage on alilink")
 }
 
 // spoolWriter is where a spool's bytes go: f, or what a test wrapped it in.

@@ -24,19 +24,19 @@ const maxSubtitle = 8 << 20
 // format browsers' <track> reads: SubRip is converted (its timestamps use a
 // comma), ASS/SSA is reduced to its dialogue text (styles, positions and
 // karaoke are dropped), WebVTT passes through.
-func (s *Server) serveSubtitle(ctx *fasthttp.RequestCtx, it resolver.Item) {
+func (s *Server) serveSubtitle(ctx *fasthttp.RequestCtx, dc context.Context, it resolver.Item) {
 	ext := strings.ToLower(path.Ext(it.Name))
 	if !subtitleExts[ext] {
-		writeText(ctx, fasthttp.StatusBadRequest, "only .srt, .vtt, .ass and .ssa files convert to WebVTT")
+		s.writeError(ctx, errNotSubtitle)
 		return
 	}
 	if it.Size > maxSubtitle {
-		writeText(ctx, fasthttp.StatusRequestEntityTooLarge, "subtitle file too large to convert")
+		s.writeError(ctx, errSubtitleTooBig)
 		return
 	}
 	var raw []byte
 	if it.Size > 0 {
-		l, err := s.res.Link(ctx, it)
+		l, err := s.res.Link(dc, it)
 		if err != nil {
 			s.writeError(ctx, err)
 			return

@@ -60,10 +60,12 @@ func (s *Server) upload(ctx *fasthttp.RequestCtx, raw []byte, sp *spool) (int, s
 	args := ctx.QueryArgs()
 	overwrite := string(args.Peek("overwrite")) == "1" || string(args.Peek("overwrite")) == "true" ||
 		strings.EqualFold(string(ctx.Request.Header.Peek("Overwrite")), "T")
+	rctx, cancel := requestContext(ctx)
+	defer cancel()
 	existed := false
-	if it, err := s.res.Stat(ctx, p); err == nil {
+	if it, err := s.res.Stat(rctx, p); err == nil {
 		if it.Folder || !overwrite {
-			writeText(ctx, fasthttp.StatusConflict, "a file or folder of that name exists; PUT with ?overwrite=1 (or Overwrite: T) to replace a file")
+			s.writeError(ctx, errNameTaken)
 			return actError, p
 		}
 		existed = true
@@ -75,7 +77,7 @@ func (s *Server) upload(ctx *fasthttp.RequestCtx, raw []byte, sp *spool) (int, s
 	f, err := os.CreateTemp(s.spoolDir(), spoolPattern)
 	if err != nil {
 		s.log.Error("cannot create an upload spool file", "dir", s.spoolDir(), "err", err)
-		writeText(ctx, fasthttp.StatusInsufficientStorage, "cannot spool the upload")
+		s.writeError(ctx, errSpool)
 		return actError, p
 	}
 	defer func() {
@@ -101,73 +103,36 @@ func (s *Server) upload(ctx *fasthttp.RequestCtx, raw []byte, sp *spool) (int, s
 		}}
 	} else {
 		if err := sp.fill(); err != nil {
-			s.bodyError(ctx, p, sp, err)
+			s.writeError(ctx, err)
 			return actError, p
 		}
 		if err := sp.verify(size, want); err != nil {
-			s.bodyError(ctx, p, sp, err)
+			s.writeError(ctx, err)
 			return actError, p
 		}
 		src = resolver.UploadSource{Size: sp.n, SHA1: hex.EncodeToString(sp.h.Sum(nil)), Data: f}
 	}
-	rctx, cancel := requestContext(ctx)
-	defer cancel()
 	it, rapid, err := s.res.Upload(rctx, p, src, overwrite)
 	if err != nil {
-		var be *bodyErr
-		switch {
-		case isSpoolErr(err):
-			s.spoolFailed(ctx, p, err)
-		case errors.As(err, &be):
-			s.bodyError(ctx, p, sp, be.err)
-		case want != "" && errors.Is(err, resolver.ErrContentMismatch):
-			s.bodyError(ctx, p, sp, errBadHash)
-		default:
-			s.uploadError(ctx, err)
+		if want != "" && errors.Is(err, resolver.ErrContentMismatch) {
+			err = errBadHash // the body did not match its X-Content-Sha1
 		}
+		s.writeError(ctx, err)
 		return actError, p
 	}
 	writeJSON(ctx, status, uploadJSON{Path: p, Size: src.Size, ContentHash: it.ContentHash, Rapid: rapid})
 	return actUpload, p
 }
 
-// bodyErr is a fault of the request body, not of the drive.
+// bodyErr is a fault of the request body, not of the drive: it is an
+// errBodyBroke, or what it wraps (errTooLarge, errShortBody, errBadHash).
 type bodyErr struct{ err error }
 
-func (e *bodyErr) Error() string { return e.err.Error() }
-func (e *bodyErr) Unwrap() error { return e.err }
+func (e *bodyErr) Error() string        { return e.err.Error() }
+func (e *bodyErr) Unwrap() error        { return e.err }
+func (e *bodyErr) Is(target error) bool { return target == errBodyBroke }
 
 var (
 	errShortBody = errors.New("the body does not match Content-Length")
 	errBadHash   = errors.New("the body does not match X-Content-Sha1")
 )
-
-// bodyError answers a body that broke off, ran over the cap or did not match
-// its headers (serveUpload closes the connection if the body cannot be read
-// to its end).
-func (s *Server) bodyError(ctx *fasthttp.RequestCtx, p string, sp *spool, err error) {
-	switch {
-	case isSpoolErr(err):
-		s.spoolFailed(ctx, p, err)
-	case errors.Is(err, errTooLarge):
-		writeText(ctx, fasthttp.StatusRequestEntityTooLarge, "larger than ALILINK_UPLOAD_MAX")
-	case errors.Is(err, errShortBody), errors.Is(err, errBadHash):
-		writeText(ctx, fasthttp.StatusBadRequest, err.Error())
-	default:
-		s.log.Info("upload body broke off", "path", p, "after", sp.n, "err", err)
-		writeText(ctx, fasthttp.StatusBadRequest, "the body ended early")
-	}
-}
-
-func (s *Server) uploadError(ctx *fasthttp.RequestCtx, err error) {
-	switch {
-	case errors.Is(err, resolver.ErrExists):
-		writeText(ctx, fasthttp.StatusConflict, "a file of that name exists")
-	case errors.Is(err, resolver.ErrNotFolder):
-		writeText(ctx, fasthttp.StatusConflict, "a parent of that path is a file")
-	case errors.Is(err, resolver.ErrUnsupported):
-		writeText(ctx, fasthttp.StatusMethodNotAllowed, "this drive is read-only")
-	default:
-		s.writeError(ctx, err)
-	}
-}
