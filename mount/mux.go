@@ -18,24 +18,14 @@ import (
 	"time"
 
 	"github.com/alilink/alilink/resolver"
+	"github.com/alilink/alilink/streamer"
 )
 
 // Backend is what the Mux needs of each mount: the streamer's resolver
 // with file management (one resolver.Resolver per mount).
 type Backend interface {
-	Stat(ctx context.Context, p string) (resolver.Item, error)
-	List(ctx context.Context, p string) (resolver.Item, []resolver.Item, error)
-	Link(ctx context.Context, it resolver.Item) (resolver.Link, error)
-	Resolve(ctx context.Context, p string) (resolver.Item, resolver.Link, error)
-	DropLink(fileID, url string)
-	Health(ctx context.Context) resolver.Health
-	CanUpload() bool
-	Upload(ctx context.Context, p string, src resolver.UploadSource, overwrite bool) (resolver.Item, bool, error)
-	CanManage() bool
-	Mkdir(ctx context.Context, p string) (resolver.Item, error)
-	Move(ctx context.Context, src, dst string) (resolver.Item, error)
-	Copy(ctx context.Context, src, dst string) (resolver.Item, error)
-	Trash(ctx context.Context, p string) error
+	streamer.Resolver
+	streamer.Manager
 }
 
 var _ Backend = (*resolver.Resolver)(nil)

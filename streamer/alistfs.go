@@ -178,7 +178,7 @@ func joinChild(dir, name string) string {
 
 // alistWritable tells whether u may write through this door.
 func (s *Server) alistWritable(u alistUser) bool {
-	m, ok := s.res.(alistManager)
+	m, ok := s.res.(Manager)
 	return u.canWrite() && ok && m.CanManage()
 }
 
@@ -389,14 +389,3 @@ func (s *Server) serveAListDown(ctx *fasthttp.RequestCtx, raw []byte, start time
 	act, streaming = s.serveDrive(ctx, &driveReq{p: p, exp: exp, mode: mode, start: start})
 	return act, p, streaming
 }
-
-// alistManager is the resolver's file management the write endpoints use.
-type alistManager interface {
-	CanManage() bool
-	Mkdir(ctx context.Context, p string) (resolver.Item, error)
-	Move(ctx context.Context, src, dst string) (resolver.Item, error)
-	Copy(ctx context.Context, src, dst string) (resolver.Item, error)
-	Trash(ctx context.Context, p string) error
-}
-
-var _ alistManager = (*resolver.Resolver)(nil)

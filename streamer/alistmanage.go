@@ -39,8 +39,8 @@ const alistMaxNames = 1000
 // alistDeny refuses a write as AList does: a guest or a read-only user gets
 // 403 "permission denied" (a disabled guest was already refused with 401 by
 // alistAuth); a drive that cannot write (a share) gets 403 as well.
-func (s *Server) alistDeny(ctx *fasthttp.RequestCtx, u alistUser) (alistManager, bool) {
-	m, ok := s.res.(alistManager)
+func (s *Server) alistDeny(ctx *fasthttp.RequestCtx, u alistUser) (Manager, bool) {
+	m, ok := s.res.(Manager)
 	if !u.canWrite() || !ok || !m.CanManage() {
 		s.alistFail(ctx, errAListDenied)
 		return nil, true
@@ -147,7 +147,7 @@ func (s *Server) alistManage(ctx *fasthttp.RequestCtx, u alistUser, endpoint str
 // alistMkdirAll creates p and the folders missing above it, as AList's
 // MakeDir does; a folder that exists is success. It answers the path that
 // failed.
-func (s *Server) alistMkdirAll(ctx context.Context, m alistManager, p string) (string, error) {
+func (s *Server) alistMkdirAll(ctx context.Context, m Manager, p string) (string, error) {
 	if p == "/" {
 		return p, nil
 	}
@@ -172,7 +172,7 @@ func (s *Server) alistMkdirAll(ctx context.Context, m alistManager, p string) (s
 // alistMove moves (or copies) src to dst; a taken dst is refused unless
 // overwrite, which trashes it first (a file onto a file only). On failure it
 // has answered.
-func (s *Server) alistMove(ctx *fasthttp.RequestCtx, dc context.Context, m alistManager, src, dst string, overwrite, copy bool) bool {
+func (s *Server) alistMove(ctx *fasthttp.RequestCtx, dc context.Context, m Manager, src, dst string, overwrite, copy bool) bool {
 	if src == dst {
 		return true
 	}

@@ -25,7 +25,8 @@ import (
 // PUT goes through the upload spool (davput.go). Authentication is
 // davauth.go.
 
-// Manager is what WebDAV's writes need from the resolver besides Upload.
+// Manager is the resolver's file management, which WebDAV's and the AList
+// door's writes need besides Upload.
 type Manager interface {
 	CanManage() bool
 	Mkdir(ctx context.Context, p string) (resolver.Item, error)
