@@ -5,7 +5,8 @@
 #
 # Both servers run on cpu1, wrk on cpu0 (the method of ../shared/bench/README.md). alilink runs
 # `alilink demo` (the fake drive in-process; after the first request every answer is a cache hit).
-# Repeats (REPEATS, default 3) interleave the two targets; the medians and their ratio are printed.
+# Repeats (REPEATS, default 3) interleave the two targets; the medians and their ratio are printed,
+# and each server's CPU time per request (user + system from /proc, the steadier figure on a busy box).
 # Knobs: DURATION [10s], CONNS [16], SHARED [../shared], PORT_BASE [18400],
 # LOG [off]: on = both servers write their access log to a file, as users run them: nginx its default
 # combined log (ACCESS_LOG=on of nginx-peer.sh, one write per request) to $PREFIX/peer/access.log,
@@ -42,17 +43,33 @@ for port in "$redirect" "$ali"; do
   [[ $code == 302 ]] || { echo "port $port answered $code, not 302" >&2; exit 1; }
 done
 
-rps() { taskset -c 0 wrk -t1 -c"$CONNS" -d"$DURATION" "http://127.0.0.1:$1$path" | awk '/Requests\/sec/ {print $2}'; }
+nginx_pid=$(pgrep -P "$(cat "$PREFIX/peer/nginx.pid")" | head -1) # the one worker
+hz=$(getconf CLK_TCK)
+cputicks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+# rps PORT PID -> "req/s CPU-µs-per-request": the server's CPU time (user + system, from
+# /proc/PID/stat) over the requests wrk completed. On a shared box the rate follows the CPU share
+# the server gets; the CPU per request does not, so it is the steadier of the two.
+rps() {
+  local t0 t1 out
+  t0=$(cputicks "$2")
+  out=$(taskset -c 0 wrk -t1 -c"$CONNS" -d"$DURATION" "http://127.0.0.1:$1$path")
+  t1=$(cputicks "$2")
+  awk -v c=$((t1 - t0)) -v hz="$hz" '/requests in/ {n=$1} /Requests\/sec/ {r=$2}
+    END {printf "%s %.2f", r, 1e6 * c / hz / n}' <<<"$out"
+}
 median() { sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
-nginx_runs=() ali_runs=()
+nginx_runs=() ali_runs=() nginx_cpu=() ali_cpu=()
 for r in $(seq "$REPEATS"); do
-  n=$(rps "$redirect"); a=$(rps "$ali")
-  nginx_runs+=("$n"); ali_runs+=("$a")
-  echo "repeat $r: nginx return 302 $n req/s, alilink $a req/s"
+  read -r n nc <<<"$(rps "$redirect" "$nginx_pid")"; read -r a ac <<<"$(rps "$ali" "$alipid")"
+  nginx_runs+=("$n"); ali_runs+=("$a"); nginx_cpu+=("$nc"); ali_cpu+=("$ac")
+  echo "repeat $r: nginx return 302 $n req/s ($nc CPU-µs/req), alilink $a req/s ($ac CPU-µs/req)"
 done
 n=$(printf '%s\n' "${nginx_runs[@]}" | median)
 a=$(printf '%s\n' "${ali_runs[@]}" | median)
 echo "median: nginx $n req/s, alilink $a req/s, alilink/nginx = $(awk -v a="$a" -v n="$n" 'BEGIN {printf "%.2f", a / n}')"
+n=$(printf '%s\n' "${nginx_cpu[@]}" | median)
+a=$(printf '%s\n' "${ali_cpu[@]}" | median)
+echo "median CPU per request: nginx $n µs, alilink $a µs, nginx/alilink = $(awk -v a="$a" -v n="$n" 'BEGIN {printf "%.2f", n / a}') (above 1: alilink needs less)"
 if [[ $LOG == on ]]; then
   sleep 1.5 # alilink writes its lines at least once a second
   nl=$(wc -l <"$PREFIX/peer/access.log") al=$(grep -c 'msg=request' "$PREFIX/alilink.log" || true)

@@ -73,6 +73,48 @@ func TestAccessLineIsSlogs(t *testing.T) {
 	}
 }
 
+// TestAccessTimeCacheIsSlogs: lines logged one after another reuse the
+// formatted second; across fractions (none, trailing zeros, full), second
+// and minute boundaries and zone changes the times still are slog's.
+func TestAccessTimeCacheIsSlogs(t *testing.T) {
+	zones := []*time.Location{time.UTC, time.FixedZone("CST", 8*3600), time.FixedZone("NST", -(3*3600 + 1800)), time.Local}
+	base := time.Date(2026, 12, 1, 23, 59, 58, 0, time.UTC)
+	var times []time.Time
+	rnd := rand.New(rand.NewPCG(3, 4))
+	for i := range 3000 {
+		ns := []int{0, 100e6, 120e6, 123e6, 123400000, 1, 999999999, rnd.IntN(1e9)}[i%8]
+		at := base.Add(time.Duration(i/7) * 300 * time.Millisecond).Truncate(time.Second).Add(time.Duration(ns))
+		times = append(times, at.In(zones[(i/40)%len(zones)]))
+	}
+	for _, json := range []bool{false, true} {
+		var got, want bytes.Buffer
+		var h slog.Handler = slog.NewTextHandler(&want, nil)
+		if json {
+			h = slog.NewJSONHandler(&want, nil)
+		}
+		l := NewAccessLog(&got, json, nil)
+		for _, at := range times {
+			r := slog.NewRecord(at, slog.LevelInfo, "request", 0)
+			r.AddAttrs(slog.String("method", "GET"), slog.String("path", "/a"), slog.Int("status", 302),
+				slog.String("action", "redirect"), slog.Int64("bytes", 0), slog.Duration("duration", time.Millisecond))
+			if err := h.Handle(context.Background(), r); err != nil {
+				t.Fatal(err)
+			}
+			l.Line(at, "GET", "/a", 302, "redirect", 0, time.Millisecond)
+		}
+		l.Close()
+		g, w := strings.Split(got.String(), "\n"), strings.Split(want.String(), "\n")
+		if len(g) != len(w) {
+			t.Fatalf("json=%v: %d lines, want %d", json, len(g), len(w))
+		}
+		for i := range g {
+			if g[i] != w[i] {
+				t.Fatalf("json=%v line %d:\n got %q\nwant %q", json, i, g[i], w[i])
+			}
+		}
+	}
+}
+
 func TestAppendDuration(t *testing.T) {
 	ds := []time.Duration{0, 1, -1, 999, 1000, 1001, 999999, 1e6, 1e9, 60e9, 3600e9, 1<<63 - 1, -1 << 63}
 	rnd := rand.New(rand.NewPCG(1, 2))

@@ -10,6 +10,7 @@ import (
 	"path"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/valyala/fasthttp"
@@ -28,10 +29,15 @@ var templateFS embed.FS
 //go:embed static
 var staticFS embed.FS
 
-// pages are the HTML templates, parsed once (a constant table).
-var pages = template.Must(template.New("").Funcs(template.FuncMap{
-	"url": func(s string) template.URL { return template.URL(s) }, //nolint:gosec // built by hrefEscape/absURL only
-}).ParseFS(templateFS, "templates/*.html"))
+// pages are the HTML templates, parsed once, on the first page served: a
+// server that never renders one (a player's sidecar) does not pay for the
+// parse at start (~1,000 allocations and the template packages' code pages
+// in its resident memory, issue 16).
+var pages = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("").Funcs(template.FuncMap{
+		"url": func(s string) template.URL { return template.URL(s) }, //nolint:gosec // built by hrefEscape/absURL only
+	}).ParseFS(templateFS, "templates/*.html"))
+})
 
 // contentSecurityPolicy goes on every HTML answer: scripts, styles and images
 // only from alilink's own /-/static/, nothing inline, no frames, no forms
@@ -210,7 +216,7 @@ func absBase(ctx *fasthttp.RequestCtx) string {
 // writeHTML renders a page with the headers every HTML answer carries.
 func (s *Server) writeHTML(ctx *fasthttp.RequestCtx, name string, data any) {
 	var buf bytes.Buffer
-	if err := pages.ExecuteTemplate(&buf, name, data); err != nil {
+	if err := pages().ExecuteTemplate(&buf, name, data); err != nil {
 		s.writeError(ctx, fmt.Errorf("%w: %w", errPage, err))
 		return
 	}

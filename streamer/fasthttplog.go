@@ -6,6 +6,7 @@ import (
 	"net"
 	"regexp"
 	"strings"
+	"sync"
 )
 
 // slogPrinter routes fasthttp's own log lines into slog. fasthttp puts pieces
@@ -32,13 +33,15 @@ func (p slogPrinter) Printf(format string, args ...any) {
 	p.log.Warn(fmt.Sprintf(format, safe...), "component", "fasthttp")
 }
 
-var (
+// logRedactions are compiled on the first fasthttp message, not at start.
+var logRedactions = sync.OnceValue(func() (r struct{ quotedText, queryText, signValue *regexp.Regexp }) {
 	// quotedText is Go-quoted text, or an opening quote and the rest.
-	quotedText = regexp.MustCompile(`"(?:[^"\\]|\\.)*"?`)
+	r.quotedText = regexp.MustCompile(`"(?:[^"\\]|\\.)*"?`)
 	// queryText is a query string, encoded or not.
-	queryText = regexp.MustCompile(`\?\S*`)
-	signValue = regexp.MustCompile(`(?i)(sign|%73ign|s%69gn|si%67n|sig%6[eE])=\S*`)
-)
+	r.queryText = regexp.MustCompile(`\?\S*`)
+	r.signValue = regexp.MustCompile(`(?i)(sign|%73ign|s%69gn|si%67n|sig%6[eE])=\S*`)
+	return r
+})
 
 // redactLog keeps the shape of a fasthttp message and drops whatever came
 // from the request.
@@ -46,7 +49,8 @@ func redactLog(s string) string {
 	if i := strings.Index(s, "contents:"); i >= 0 {
 		s = s[:i] + "contents: [redacted]"
 	}
-	s = quotedText.ReplaceAllString(s, `"[redacted]"`)
-	s = queryText.ReplaceAllString(s, "?[redacted]")
-	return signValue.ReplaceAllString(s, "sign=[redacted]")
+	r := logRedactions()
+	s = r.quotedText.ReplaceAllString(s, `"[redacted]"`)
+	s = r.queryText.ReplaceAllString(s, "?[redacted]")
+	return r.signValue.ReplaceAllString(s, "sign=[redacted]")
 }

@@ -20,7 +20,7 @@ func BenchmarkIndexPage(b *testing.B) {
 	for b.Loop() {
 		buf.Reset()
 		page.RowsHTML = rowsHTML(page.Rows)
-		if err := pages.ExecuteTemplate(&buf, "index.html", page); err != nil {
+		if err := pages().ExecuteTemplate(&buf, "index.html", page); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -156,21 +156,32 @@ func (p *proxyStream) Read(b []byte) (int, error) {
 
 // Buffer sizing of the copy loop. A stream starts with a small buffer and
 // moves to a large one once the client has shown it is fast: at least
-// promoteBytes delivered at promoteRate or more on average. The kernel's
-// socket buffers absorb several MiB for a reader that does not read (on this
-// project's machines up to 4 MiB to send and 32 MiB to receive, though
-// autotuning grows them only for readers that do read), so a slow player
-// cannot look fast for long. Large buffers halve the CPU per GiB of a fast
-// download (bench/README.md). It
-// goes back to small when a large write blocks longer than slowWrite (the
-// player paused or slowed down). A slow player thus holds 16 KiB; a fast
-// download does few large system calls. The clock is read once per write
-// (for the write deadline: ALILINK_CLIENT_WRITE_TIMEOUT).
+// promoteBytes delivered at promoteRate or more on average. promoteRate is
+// just above the highest bitrate a film plays at (UHD Blu-ray: 128 Mbit/s,
+// 15.3 MiB/s): a client reading faster is downloading or buffering ahead, not
+// playing. The kernel's socket buffers absorb several MiB for a reader that
+// does not read (on this project's machines up to 4 MiB to send and 32 MiB
+// to receive, though autotuning grows them only for readers that do read),
+// so a slow player cannot look fast for long. Large buffers halve the CPU per
+// GiB of a fast download (bench/README.md).
+//
+// It goes back to small when the client slows down: when the large writes of
+// a window of demoteWindow bytes averaged under promoteRate/2, or at once
+// when one write blocks longer than pausedWrite (the player paused). A slow
+// player thus holds 16 KiB; a fast download does few large system calls.
+//
+// (Until issue 16 the rule was 32 MiB/s to promote and any large write
+// blocked over 20 ms to demote: eight downloads sharing this project's busy
+// 2-core VM got 17–33 MiB/s each and scheduler stalls of 25–80 ms, so they
+// stayed on, or fell back to, 16 KiB writes — one wake-up of the writer per
+// 16 KiB — and cost 1.4× nginx's CPU per GiB.) The clock is read once per
+// write (for the write deadline: ALILINK_CLIENT_WRITE_TIMEOUT) and once after.
 const (
 	promoteBytes = 32 << 20
-	promoteRate  = 32 << 20 // bytes per second
+	promoteRate  = 16 << 20 // bytes per second
 	checkEvery   = 1 << 20
-	slowWrite    = 20 * time.Millisecond
+	demoteWindow = 8 << 20
+	pausedWrite  = 250 * time.Millisecond
 )
 
 // WriteTo is the copy loop fasthttp uses (through io.WriterTo): upstream bytes
@@ -186,8 +197,8 @@ func (p *proxyStream) WriteTo(w io.Writer) (int64, error) {
 			smallBuffers.put(buf)
 		}
 	}()
-	// Since began (the start, or the last move back to small) base bytes had
-	// been written; the rate is judged from there.
+	// Since began (the start, or the last move in either direction) base
+	// bytes had been written; the rate is judged from there.
 	var written, base int64
 	began, nextCheck := time.Now(), int64(promoteBytes)
 	for {
@@ -213,16 +224,21 @@ func (p *proxyStream) WriteTo(w io.Writer) (int64, error) {
 				return written, fmt.Errorf("writing client: %w", werr)
 			}
 			switch {
-			case large && time.Since(start) > slowWrite:
+			case large && (time.Since(start) > pausedWrite ||
+				written >= nextCheck && float64(written-base) < promoteRate/2*time.Since(began).Seconds()):
 				largeBuffers.put(buf)
 				buf, large = smallBuffers.get(), false
 				began, base, nextCheck = time.Now(), written, written+promoteBytes
+			case large && written >= nextCheck:
+				began, base, nextCheck = time.Now(), written, written+demoteWindow
 			case !large && written >= nextCheck:
 				if el := time.Since(began); float64(written-base) >= promoteRate*el.Seconds() {
 					smallBuffers.put(buf)
 					buf, large = largeBuffers.get(), true
+					began, base, nextCheck = time.Now(), written, written+demoteWindow
+				} else {
+					nextCheck = written + checkEvery
 				}
-				nextCheck = written + checkEvery
 			}
 		}
 		if err == io.EOF {

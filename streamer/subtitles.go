@@ -7,6 +7,7 @@ import (
 	"path"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -102,12 +103,15 @@ func subtitleText(b []byte) string {
 
 // srtTiming is a SubRip timing line; WebVTT wants "." before the milliseconds
 // and always the hours.
-var srtTiming = regexp.MustCompile(`(?m)^\s*(\d{1,2}):(\d{1,2}):(\d{1,2})[,.](\d{1,3})\s*-->\s*(\d{1,2}):(\d{1,2}):(\d{1,2})[,.](\d{1,3})`)
+// Compiled on first use, as the other regexps here: nothing is built at start.
+var srtTiming = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`(?m)^\s*(\d{1,2}):(\d{1,2}):(\d{1,2})[,.](\d{1,3})\s*-->\s*(\d{1,2}):(\d{1,2}):(\d{1,2})[,.](\d{1,3})`)
+})
 
 func srtToVTT(b []byte) []byte {
 	s := subtitleText(b)
-	s = srtTiming.ReplaceAllStringFunc(s, func(m string) string {
-		g := srtTiming.FindStringSubmatch(m)
+	s = srtTiming().ReplaceAllStringFunc(s, func(m string) string {
+		g := srtTiming().FindStringSubmatch(m)
 		return pad(g[1], 2) + ":" + pad(g[2], 2) + ":" + pad(g[3], 2) + "." + padRight(g[4]) + " --> " +
 			pad(g[5], 2) + ":" + pad(g[6], 2) + ":" + pad(g[7], 2) + "." + padRight(g[8])
 	})
@@ -126,7 +130,7 @@ func pad(s string, n int) string { return strings.Repeat("0", max(0, n-len(s))) 
 
 func padRight(s string) string { return (s + "000")[:3] }
 
-var assOverride = regexp.MustCompile(`\{[^}]*\}`)
+var assOverride = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`\{[^}]*\}`) })
 
 // assToVTT keeps the Dialogue lines of an ASS/SSA script: start, end and the
 // text without override tags, in the order of the [Events] Format line.
@@ -161,7 +165,7 @@ func assToVTT(b []byte) []byte {
 			}
 			a, okA := assTime(f[start])
 			z, okZ := assTime(f[end])
-			t := assOverride.ReplaceAllString(f[text], "")
+			t := assOverride().ReplaceAllString(f[text], "")
 			t = strings.NewReplacer(`\N`, "\n", `\n`, "\n", `\h`, " ").Replace(t)
 			t = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(strings.TrimSpace(t))
 			if !okA || !okZ || t == "" {

@@ -83,8 +83,10 @@ func (s synthetic) ReadAt(p []byte, off int64) (int, error) {
 }
 
 // crcTable is the CRC-64/ECMA table OSS uses for x-oss-hash-crc64ecma and the
-// service for crc64_hash (a constant table, allowed by STYLE rule 3).
-var crcTable = crc64.MakeTable(crc64.ECMA)
+// service for crc64_hash (a constant table, allowed by STYLE rule 3), built
+// on first use: alilink serve links this package for its demo command and
+// must not pay for crc64's 32 KiB of tables at start (issue 16).
+var crcTable = sync.OnceValue(func() *crc64.Table { return crc64.MakeTable(crc64.ECMA) })
 
 // blob is one immutable content version of a file, as an OSS object is: a
 // replaced file gets a new blob, and links to the old one keep serving the old
@@ -122,7 +124,7 @@ func (b *blob) hashes() (string, uint64) {
 	}
 	b.once.Do(func() {
 		h := sha1.New()
-		c := crc64.New(crcTable)
+		c := crc64.New(crcTable())
 		_, _ = io.Copy(io.MultiWriter(h, c), io.NewSectionReader(b.reader(), 0, b.size))
 		b.sha1 = strings.ToUpper(hex.EncodeToString(h.Sum(nil)))
 		b.crc64 = c.Sum64()

@@ -235,7 +235,7 @@ func (f *Fake) serveUploadPart(w http.ResponseWriter, r *http.Request, internal 
 // and the CRC-64/ECMA of a part.
 func partDigests(b []byte) (string, uint64) {
 	sum := md5.Sum(b)
-	return `"` + strings.ToUpper(hex.EncodeToString(sum[:])) + `"`, crc64.Checksum(b, crcTable)
+	return `"` + strings.ToUpper(hex.EncodeToString(sum[:])) + `"`, crc64.Checksum(b, crcTable())
 }
 
 // verifyUploadURL reports whether the signature in params covers path and
