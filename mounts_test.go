@@ -23,25 +23,6 @@ import (
 	"github.com/alilink/alilink/streamer/streamertest"
 )
 
-// testClip is a 2-second MPEG-4 video with AAC sound, made by ffmpeg.
-func testClip(t *testing.T) []byte {
-	t.Helper()
-	ffmpeg := streamertest.NeedTool(t, "ffmpeg")
-	video := filepath.Join(t.TempDir(), "clip.mp4")
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	gen := exec.CommandContext(ctx, ffmpeg, "-v", "error", "-f", "lavfi", "-i", "testsrc=duration=2:size=160x120:rate=10",
-		"-f", "lavfi", "-i", "sine=frequency=440:duration=2", "-c:v", "mpeg4", "-c:a", "aac", "-shortest", video)
-	if out, err := gen.CombinedOutput(); err != nil {
-		t.Fatalf("ffmpeg could not make the test clip: %v\n%s", err, out)
-	}
-	b, err := os.ReadFile(video)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
 // probe runs ffprobe on url and checks it found the clip's two streams.
 func probe(t *testing.T, url string) {
 	t.Helper()
@@ -175,7 +156,7 @@ func startAlilink(t *testing.T, port int) *alilinkProcess {
 // and a kill -9 plus restart keeps the one chain valid.
 func TestMountsAcceptance(t *testing.T) {
 	fake := fakeEnv(t)
-	clip := testClip(t)
+	clip := streamertest.Clip(t)
 	mountsFixture(t, fake, clip)
 	t.Setenv("ALILINK_SIGN_SECRET", mountsSecret)
 	t.Setenv("ALILINK_LOG_LEVEL", "warn")

@@ -3,9 +3,7 @@ package streamer_test
 import (
 	"context"
 	"encoding/json"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -26,19 +24,10 @@ func serveTCP(t *testing.T, env *testEnv) string {
 // TestFFprobeThroughProxy probes a small real video through the proxy. Its
 // index (moov) sits at the end of the file, so ffprobe must seek with Range.
 func TestFFprobeThroughProxy(t *testing.T) {
-	ffmpeg, ffprobe := streamertest.NeedTool(t, "ffmpeg"), streamertest.NeedTool(t, "ffprobe")
-	video := filepath.Join(t.TempDir(), "clip.mp4")
+	ffprobe := streamertest.NeedTool(t, "ffprobe")
+	data := streamertest.Clip(t)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	gen := exec.CommandContext(ctx, ffmpeg, "-v", "error", "-f", "lavfi", "-i", "testsrc=duration=2:size=160x120:rate=10",
-		"-f", "lavfi", "-i", "sine=frequency=440:duration=2", "-c:v", "mpeg4", "-c:a", "aac", "-shortest", video)
-	if out, err := gen.CombinedOutput(); err != nil {
-		t.Fatalf("ffmpeg could not make the test clip: %v\n%s", err, out)
-	}
-	data, err := os.ReadFile(video)
-	if err != nil {
-		t.Fatal(err)
-	}
 	env := proxyEnv(t, alifake.Options{}, streamer.Config{})
 	env.fake.AddFile("/Clips/a clip #1.mp4", data)
 	base := serveTCP(t, env)

@@ -4,10 +4,13 @@
 package streamertest
 
 import (
+	"context"
 	"net"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/valyala/fasthttp/fasthttputil"
 
@@ -69,4 +72,24 @@ func NeedTool(tb testing.TB, name string) string {
 	}
 	tb.Skipf("%s not installed (see .ci/run for its Debian package)", name)
 	return ""
+}
+
+// Clip is a 2-second MPEG-4 video with AAC sound, made by ffmpeg, with its
+// index (moov) at the end, so a player must seek with Range to play it.
+func Clip(tb testing.TB) []byte {
+	tb.Helper()
+	ffmpeg := NeedTool(tb, "ffmpeg")
+	video := filepath.Join(tb.TempDir(), "clip.mp4")
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	gen := exec.CommandContext(ctx, ffmpeg, "-v", "error", "-f", "lavfi", "-i", "testsrc=duration=2:size=160x120:rate=10",
+		"-f", "lavfi", "-i", "sine=frequency=440:duration=2", "-c:v", "mpeg4", "-c:a", "aac", "-shortest", video)
+	if out, err := gen.CombinedOutput(); err != nil {
+		tb.Fatalf("ffmpeg could not make the test clip: %v\n%s", err, out)
+	}
+	b, err := os.ReadFile(video)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return b
 }
