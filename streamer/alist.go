@@ -437,6 +437,20 @@ const alistMaxBody = 64 << 10
 
 // alistBind reads a request as AList's ShouldBind does: a JSON body, or
 // for GET the query's fields. On failure it has answered.
+// alistBindPath binds the request's JSON to v and cleans the path it holds
+// at *raw; on failure it has answered.
+func (s *Server) alistBindPath(ctx *fasthttp.RequestCtx, v any, raw *string) (string, bool) {
+	if !s.alistBind(ctx, v) {
+		return "", false
+	}
+	p, err := alistPath(*raw)
+	if err != nil {
+		s.alistFail(ctx, err)
+		return "", false
+	}
+	return p, true
+}
+
 func (s *Server) alistBind(ctx *fasthttp.RequestCtx, v any) bool {
 	if ctx.IsGet() {
 		m := map[string]any{}

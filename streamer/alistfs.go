@@ -240,12 +240,8 @@ func (s *Server) alistDirs(ctx *fasthttp.RequestCtx, _ alistUser) {
 	dc := acquireDriveCtx(ctx) // the drive calls never get the RequestCtx
 	defer dc.release()
 	var req alistPathReq
-	if !s.alistBind(ctx, &req) {
-		return
-	}
-	p, err := alistPath(req.Path)
-	if err != nil {
-		s.alistFail(ctx, err)
+	p, ok := s.alistBindPath(ctx, &req, &req.Path)
+	if !ok {
 		return
 	}
 	children, err := s.alistChildren(dc, p)
@@ -269,12 +265,8 @@ func (s *Server) alistGet(ctx *fasthttp.RequestCtx, u alistUser) {
 	dc := acquireDriveCtx(ctx) // the drive calls never get the RequestCtx
 	defer dc.release()
 	var req alistPathReq
-	if !s.alistBind(ctx, &req) {
-		return
-	}
-	p, err := alistPath(req.Path)
-	if err != nil {
-		s.alistFail(ctx, err)
+	p, ok := s.alistBindPath(ctx, &req, &req.Path)
+	if !ok {
 		return
 	}
 	it, err := s.res.Stat(dc, p)
@@ -333,12 +325,8 @@ func (s *Server) alistLink(ctx *fasthttp.RequestCtx, u alistUser) {
 		return
 	}
 	var req alistPathReq
-	if !s.alistBind(ctx, &req) {
-		return
-	}
-	p, err := alistPath(req.Path)
-	if err != nil {
-		s.alistFail(ctx, err)
+	p, ok := s.alistBindPath(ctx, &req, &req.Path)
+	if !ok {
 		return
 	}
 	it, err := s.res.Stat(dc, p)

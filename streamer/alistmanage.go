@@ -67,12 +67,8 @@ func (s *Server) alistManage(ctx *fasthttp.RequestCtx, u alistUser, endpoint str
 	switch endpoint {
 	case "/api/fs/mkdir":
 		var req alistPathReq
-		if !s.alistBind(ctx, &req) {
-			return
-		}
-		p, err := alistPath(req.Path)
-		if err != nil {
-			s.alistFail(ctx, err)
+		p, ok := s.alistBindPath(ctx, &req, &req.Path)
+		if !ok {
 			return
 		}
 		if p, err := s.alistMkdirAll(dc, m, p); err != nil {

@@ -195,6 +195,14 @@ func pageDir(raw []byte) string {
 
 // rootFrom is the relative path from a page's directory back to the root, so
 // that pages work under any prefix a reverse proxy mounts alilink at.
+// dirSlash is a folder's path ending in "/", the prefix of its children.
+func dirSlash(p string) string {
+	if p == "/" {
+		return p
+	}
+	return p + "/"
+}
+
 func rootFrom(dir string) string {
 	n := strings.Count(dir, "/") - 1
 	if n <= 0 {

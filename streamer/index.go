@@ -51,10 +51,7 @@ func (s *Server) serveIndex(ctx *fasthttp.RequestCtx, dc context.Context, p stri
 		s.writeError(ctx, err)
 		return
 	}
-	dir := p
-	if dir != "/" {
-		dir += "/"
-	}
+	dir := dirSlash(p)
 	root := rootFrom(dir)
 	// With signs on, a folder's sign shares what is below it, never above:
 	// no link climbs to an ancestor (it would need a sign the caller lacks).
@@ -141,10 +138,7 @@ func (s *Server) servePlaylist(ctx *fasthttp.RequestCtx, dc context.Context, p s
 		s.writeError(ctx, err)
 		return
 	}
-	dir := p
-	if dir != "/" {
-		dir += "/"
-	}
+	dir := dirSlash(p)
 	names := make([]string, 0, len(children))
 	for i := range children {
 		if !children[i].Folder && playable(children[i].Name) {

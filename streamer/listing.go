@@ -35,10 +35,7 @@ func (s *Server) serveListing(ctx *fasthttp.RequestCtx, dc context.Context, p st
 		return
 	}
 	out := listingJSON{Path: p, Items: make([]entryJSON, 0, len(children))}
-	prefix := p
-	if prefix != "/" {
-		prefix += "/"
-	}
+	prefix := dirSlash(p)
 	for i := range children {
 		c := &children[i]
 		child := prefix + c.Name

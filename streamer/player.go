@@ -59,10 +59,7 @@ func (s *Server) servePlayer(ctx *fasthttp.RequestCtx, dc context.Context, p str
 		s.writeError(ctx, err)
 		return
 	}
-	pdir := parent
-	if pdir != "/" {
-		pdir += "/"
-	}
+	pdir := dirSlash(parent)
 	root := rootFrom(dir)
 	rel := func(q string) string { return root + strings.TrimPrefix(hrefEscape(q), "/") }
 	sign := s.signer.Query(p, exp)
