@@ -27,8 +27,8 @@ type Mounts interface {
 
 // modeFor is the mode a drive path is answered in.
 func (s *Server) modeFor(p string) string {
-	if m, ok := s.res.(Mounts); ok {
-		if mode := m.ModeFor(p); mode != "" {
+	if s.mounts != nil {
+		if mode := s.mounts.ModeFor(p); mode != "" {
 			return mode
 		}
 	}
@@ -37,12 +37,12 @@ func (s *Server) modeFor(p string) string {
 
 // readOnlyAt tells whether the mount of p refuses writes (never without mounts).
 func (s *Server) readOnlyAt(p string) bool {
-	m, ok := s.res.(Mounts)
-	return ok && m.ReadOnlyAt(p)
+	return s.mounts != nil && s.mounts.ReadOnlyAt(p)
 }
 
-// useMounts labels the request metrics with the mount each request went to,
-// when the resolver has mounts. A WebDAV path is judged without its prefix;
+// useMounts keeps the resolver's Mounts (found once, not per request) and
+// labels the request metrics with the mount each request went to, when the
+// resolver has mounts. A WebDAV path is judged without its prefix;
 // alilink's own endpoints (/-/, the AList API) are no mount's, even with a
 // mount at /.
 func (s *Server) useMounts() {
@@ -50,6 +50,7 @@ func (s *Server) useMounts() {
 	if !ok {
 		return
 	}
+	s.mounts = m
 	s.obs.labelMounts(m.Paths(), func(p string) int {
 		if strings.HasPrefix(p, "/-/") || s.alist != nil && (strings.HasPrefix(p, "/api/") || p == "/ping") {
 			return -1

@@ -69,7 +69,8 @@ type Server struct {
 	draining atomic.Bool
 	// spoolWrap, set only by tests, wraps the writer of upload spool files.
 	spoolWrap func(io.Writer) io.Writer
-	dav       *dav // nil: no WebDAV
+	dav       *dav   // nil: no WebDAV
+	mounts    Mounts // the resolver's, when it has mounts (mounts.go)
 }
 
 // Deps are a server's collaborators that are not configuration.
