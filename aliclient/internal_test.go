@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -202,5 +203,39 @@ func TestBizExtRefreshToken(t *testing.T) {
 		if _, err := bizExtRefreshToken(bad); !errors.Is(err, ErrUpstream) {
 			t.Fatalf("bizExt %q: unexpected %v", bad, err)
 		}
+	}
+}
+
+// TestValidStateKey holds the hand-written check to the rule it replaced,
+// ^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$, over every string of up to 3 bytes
+// from a set that crosses each class boundary, and over lengths 63–66.
+func TestValidStateKey(t *testing.T) {
+	rule := regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
+	alphabet := []byte("aZ09._-/ \x00\xff@[`{:")
+	var keys []string
+	var gen func(prefix []byte, n int)
+	gen = func(prefix []byte, n int) {
+		keys = append(keys, string(prefix))
+		if n == 0 {
+			return
+		}
+		for _, c := range alphabet {
+			gen(append(prefix, c), n-1)
+		}
+	}
+	gen(nil, 3)
+	for n := 63; n <= 66; n++ {
+		keys = append(keys, strings.Repeat("a", n), "a"+strings.Repeat("-", n-1), "-"+strings.Repeat("a", n-1))
+	}
+	for _, k := range keys {
+		if k == "" {
+			continue
+		}
+		if got, want := validStateKey(k), rule.MatchString(k); got != want {
+			t.Errorf("validStateKey(%q) = %v, the rule says %v", k, got, want)
+		}
+	}
+	if ValidStateKey("") != nil || ValidStateKey("a.b_c-1") != nil || ValidStateKey(".a") == nil {
+		t.Error("ValidStateKey: empty and a.b_c-1 are valid, .a is not")
 	}
 }
