@@ -11,6 +11,8 @@ export PREFIX=${PREFIX:-$(mktemp -d /tmp/alilink-first-XXXX)}; mkdir -p "$PREFIX
 export TLS=${TLS:-on}
 scheme=$([[ $TLS == on ]] && echo https || echo http)
 DATA=${DATA:-/tmp/alilink-bench-data}
+source bench/lib.sh
+bench_data "$DATA"
 origin=18610 ali=18613
 hz=$(getconf CLK_TCK)
 go build -o $PREFIX/proxybench ./bench/proxybench

@@ -11,6 +11,8 @@ SHARED=${SHARED:-../shared}
 export PREFIX=${PREFIX:-$(mktemp -d /tmp/alilink-hs-XXXX)}; mkdir -p "$PREFIX"
 export TLS=on
 DATA=${DATA:-/tmp/alilink-bench-data}
+source bench/lib.sh
+bench_data "$DATA"
 size=$(stat -c%s $DATA/big.bin)
 origin=18600 ali=18603
 go build -o $PREFIX/proxybench ./bench/proxybench

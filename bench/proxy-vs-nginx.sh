@@ -41,11 +41,8 @@ TLS=${TLS:-off}
 export TLS
 scheme=$([[ $TLS == on ]] && echo https || echo http)
 
-mkdir -p "$DATA"
-if [[ ! -s $DATA/big.bin ]]; then
-  echo "making $DATA/big.bin (1 GiB of random bytes)" >&2
-  head -c $((1 << 30)) /dev/urandom >"$DATA/big.bin"
-fi
+source bench/lib.sh
+bench_data "$DATA"
 size=$(stat -c%s "$DATA/big.bin")
 go build -o "$PREFIX/proxybench" ./bench/proxybench
 

@@ -4,10 +4,11 @@
 #   bench/redirect-vs-nginx.sh            (from the repository root; needs nginx, wrk, taskset)
 #
 # Both servers run on cpu1, wrk on cpu0 (the method of ../shared/bench/README.md). alilink runs
-# `alilink demo` (the fake drive in-process; after the first request every answer is a cache hit).
+# `alilink demo` (the fake drive in-process; after the first request every answer is a cache hit),
+# and asks for a film of its /Backup mount, so the 302 goes through the mount router.
 # Repeats (REPEATS, default 3) interleave the two targets; the medians and their ratio are printed,
 # and each server's CPU time per request (user + system from /proc, the steadier figure on a busy box).
-# Knobs: DURATION [10s], CONNS [16], SHARED [../shared], PORT_BASE [18400],
+# Knobs: DURATION [10s], CONNS [16], SHARED [../shared], PORT_BASE [18400], KEEP [unset: remove $PREFIX],
 # LOG [off]: on = both servers write their access log to a file, as users run them: nginx its default
 # combined log (ACCESS_LOG=on of nginx-peer.sh, one write per request) to $PREFIX/peer/access.log,
 # alilink its default access log (ALILINK_ACCESS_LOG=true, text) with stderr to $PREFIX/alilink.log.
@@ -20,13 +21,16 @@ REPEATS=${REPEATS:-3}
 LOG=${LOG:-off}
 base=${PORT_BASE:-18400}
 origin=$base proxy=$((base + 1)) redirect=$((base + 2)) ali=$((base + 3))
+[[ -z ${PREFIX:-} ]] && own_prefix=1 # a directory of its own is removed at the end (KEEP=1 keeps it)
 export PREFIX=${PREFIX:-$(mktemp -d /tmp/alilink-bench-XXXX)}
-path='/Movies/Big%20Buck%20Bunny%20(2008).mkv'
+path='/Backup/Movies/Big%20Buck%20Bunny%20(2008).mkv'
 
 go build -o "$PREFIX/alilink" .
 cleanup() {
   "$SHARED/bench/nginx-peer.sh" stop >/dev/null 2>&1 || true
   [[ -n ${alipid:-} ]] && kill "$alipid" 2>/dev/null || true
+  # LOG=on writes ~300 MB of access lines a run.
+  [[ -n ${own_prefix:-} && -z ${KEEP:-} ]] && rm -rf "$PREFIX" || true
 }
 trap cleanup EXIT
 case $LOG in

@@ -10,6 +10,8 @@ export PREFIX=${PREFIX:-$(mktemp -d /tmp/alilink-multi-XXXX)}; mkdir -p "$PREFIX
 export TLS=${TLS:-on}
 scheme=$([[ $TLS == on ]] && echo https || echo http)
 DATA=${DATA:-/tmp/alilink-bench-data}
+source bench/lib.sh
+bench_data "$DATA"
 origin=18630 ali=18633
 hz=$(getconf CLK_TCK)
 go build -o $PREFIX/proxybench ./bench/proxybench
