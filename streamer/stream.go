@@ -184,29 +184,61 @@ const (
 	pausedWrite  = 250 * time.Millisecond
 )
 
+// sizer is the buffer rule above, told of each write as it ends: whether
+// the copy loop's buffer is large, and from when and which byte the client's
+// rate is judged (the start, or the last move in either direction).
+type sizer struct {
+	large     bool
+	written   int64
+	base      int64 // written at began
+	began     time.Time
+	nextCheck int64
+}
+
+func newSizer(now time.Time) sizer { return sizer{began: now, nextCheck: promoteBytes} }
+
+// wrote counts a write of n bytes that began at start and ended at end, and
+// tells whether the buffer changes size (to s.large).
+func (s *sizer) wrote(n int, start, end time.Time) bool {
+	s.written += int64(n)
+	rate := func() float64 { return float64(s.written-s.base) / end.Sub(s.began).Seconds() }
+	switch {
+	case s.large && (end.Sub(start) > pausedWrite || s.written >= s.nextCheck && rate() < promoteRate/2):
+		s.large = false
+		s.began, s.base, s.nextCheck = end, s.written, s.written+promoteBytes
+		return true
+	case s.large && s.written >= s.nextCheck:
+		s.began, s.base, s.nextCheck = end, s.written, s.written+demoteWindow
+	case !s.large && s.written >= s.nextCheck:
+		if rate() >= promoteRate {
+			s.large = true
+			s.began, s.base, s.nextCheck = end, s.written, s.written+demoteWindow
+			return true
+		}
+		s.nextCheck = s.written + checkEvery
+	}
+	return false
+}
+
 // WriteTo is the copy loop fasthttp uses (through io.WriterTo): upstream bytes
 // go to the client from a pooled buffer sized as above. Read errors and write
 // errors are told apart; after the headers went out an error can only abort
 // the response (fasthttp then closes the connection).
 func (p *proxyStream) WriteTo(w io.Writer) (int64, error) {
-	buf, large := smallBuffers.get(), false
+	buf, sz := smallBuffers.get(), newSizer(time.Now())
 	defer func() {
-		if large {
+		if sz.large {
 			largeBuffers.put(buf)
 		} else {
 			smallBuffers.put(buf)
 		}
 	}()
-	// Since began (the start, or the last move in either direction) base
-	// bytes had been written; the rate is judged from there.
-	var written, base int64
-	began, nextCheck := time.Now(), int64(promoteBytes)
 	for {
 		n, err := p.Read(*buf)
 		// With the large buffer, fill it before writing: over TLS a read
 		// returns one record (16 KiB), so without this a fast HTTPS stream
 		// made sixteen client writes per 256 KiB instead of one.
-		for large && err == nil && n < len(*buf) {
+		for sz.large && err == nil && n < len(*buf) {
 			var m int
 			m, err = p.Read((*buf)[n:])
 			n += m
@@ -217,41 +249,32 @@ func (p *proxyStream) WriteTo(w io.Writer) (int64, error) {
 				_ = p.conn.SetWriteDeadline(start.Add(p.s.cfg.ClientWriteTimeout))
 			}
 			wn, werr := w.Write((*buf)[:n])
-			written += int64(wn)
 			p.written += int64(wn)
 			if werr != nil {
 				p.clientLeft = true
-				return written, fmt.Errorf("writing client: %w", werr)
+				return sz.written + int64(wn), fmt.Errorf("writing client: %w", werr)
 			}
-			switch {
-			case large && (time.Since(start) > pausedWrite ||
-				written >= nextCheck && float64(written-base) < promoteRate/2*time.Since(began).Seconds()):
-				largeBuffers.put(buf)
-				buf, large = smallBuffers.get(), false
-				began, base, nextCheck = time.Now(), written, written+promoteBytes
-			case large && written >= nextCheck:
-				began, base, nextCheck = time.Now(), written, written+demoteWindow
-			case !large && written >= nextCheck:
-				if el := time.Since(began); float64(written-base) >= promoteRate*el.Seconds() {
+			if sz.wrote(wn, start, time.Now()) {
+				if sz.large {
 					smallBuffers.put(buf)
-					buf, large = largeBuffers.get(), true
-					began, base, nextCheck = time.Now(), written, written+demoteWindow
+					buf = largeBuffers.get()
 				} else {
-					nextCheck = written + checkEvery
+					largeBuffers.put(buf)
+					buf = smallBuffers.get()
 				}
 			}
 		}
 		if err == io.EOF {
-			return written, nil
+			return sz.written, nil
 		}
 		if errors.Is(err, errClientGone) {
 			p.clientLeft = true
-			return written, fmt.Errorf("writing client: %w", err)
+			return sz.written, fmt.Errorf("writing client: %w", err)
 		}
 		if err != nil {
 			p.s.obs.aborts.Inc()
 			p.s.log.Warn("proxied stream aborted", "file", p.item.Name, "at", p.next, "err", err)
-			return written, fmt.Errorf("reading upstream: %w", err)
+			return sz.written, fmt.Errorf("reading upstream: %w", err)
 		}
 	}
 }
