@@ -66,7 +66,7 @@ func TestBufferRule(t *testing.T) {
 			t.Fatalf("100 MiB/s: moves at %v, want one at %d", c.moves, promoteBytes)
 		}
 	})
-	t.Run("a paused download is demoted at once, and promoted again after 32 MiB", func(t *testing.T) {
+	t.Run("a paused download is demoted at once, and promoted again after 8 MiB", func(t *testing.T) {
 		c := newClient()
 		c.read(64*mib, 100*mib, 0)
 		c.read(256<<10, 100*mib, pausedWrite+time.Millisecond)
@@ -74,8 +74,28 @@ func TestBufferRule(t *testing.T) {
 			t.Fatalf("a write blocked over %v: moves at %v", pausedWrite, c.moves)
 		}
 		c.read(64*mib, 100*mib, 0)
-		if !c.s.large || len(c.moves) != 3 || c.moves[2] != c.moves[1]+promoteBytes {
+		if !c.s.large || len(c.moves) != 3 || c.moves[2] != c.moves[1]+demoteWindow {
 			t.Fatalf("fast again: moves at %v", c.moves)
+		}
+	})
+	t.Run("a player that buffered fast and paused stays small when it plays on", func(t *testing.T) {
+		c := newClient()
+		c.read(64*mib, 100*mib, 0) // filling its cache
+		c.read(256<<10, 100*mib, 10*time.Second)
+		c.read(4*mib, 1e12, 0) // the socket buffer's burst on resuming
+		c.read(200*mib, 5*mib, 0)
+		if c.s.large || len(c.moves) != 2 {
+			t.Fatalf("5 MiB/s after a pause: moves at %v", c.moves)
+		}
+	})
+	t.Run("the price: the same player at a UHD remux rate gets the large buffer back", func(t *testing.T) {
+		c := newClient()
+		c.read(64*mib, 100*mib, 0)
+		c.read(256<<10, 100*mib, 10*time.Second)
+		c.read(4*mib, 1e12, 0)
+		c.read(200*mib, 12*mib, 0)
+		if !c.s.large || len(c.moves) != 3 {
+			t.Fatalf("12 MiB/s after a pause: moves at %v", c.moves)
 		}
 	})
 	t.Run("a short stall does not demote", func(t *testing.T) {

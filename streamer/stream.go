@@ -169,6 +169,15 @@ func (p *proxyStream) Read(b []byte) (int, error) {
 // a window of demoteWindow bytes averaged under promoteRate/2, or at once
 // when one write blocks longer than pausedWrite (the player paused). A slow
 // player thus holds 16 KiB; a fast download does few large system calls.
+// A stream that was demoted earns the large buffer back over demoteWindow,
+// not promoteBytes: it has shown it is fast once, and a client that stalls
+// for a second now and then (wrk reading eight connections from one thread
+// left some waiting 0.2–4 s, 32 times in 8 s) otherwise spent most of its
+// calls re-earning it in 16 KiB writes: 20% more CPU per GiB
+// (bench/README.md). The price: a player that buffered fast, paused, and
+// then reads at 10–16 MiB/s (UHD remux rates) gets the large buffer back
+// within 8 MiB, its socket buffer's burst counted in; at common film rates
+// (under 8 MiB/s) it does not.
 //
 // (Until issue 16 the rule was 32 MiB/s to promote and any large write
 // blocked over 20 ms to demote: eight downloads sharing this project's busy
@@ -205,7 +214,7 @@ func (s *sizer) wrote(n int, start, end time.Time) bool {
 	switch {
 	case s.large && (end.Sub(start) > pausedWrite || s.written >= s.nextCheck && rate() < promoteRate/2):
 		s.large = false
-		s.began, s.base, s.nextCheck = end, s.written, s.written+promoteBytes
+		s.began, s.base, s.nextCheck = end, s.written, s.written+demoteWindow
 		return true
 	case s.large && s.written >= s.nextCheck:
 		s.began, s.base, s.nextCheck = end, s.written, s.written+demoteWindow
