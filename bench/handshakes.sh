@@ -15,18 +15,12 @@ source bench/lib.sh
 bench_data "$DATA"
 size=$(stat -c%s $DATA/big.bin)
 origin=18600 ali=18603
-go build -o $PREFIX/proxybench ./bench/proxybench
-cleanup() { [[ -n ${alipid:-} ]] && kill $alipid 2>/dev/null; $SHARED/bench/nginx-peer.sh stop >/dev/null 2>&1 || true; }
-trap cleanup EXIT
-SENDFILE=off CPUS=0 $SHARED/bench/nginx-peer.sh origin $origin $DATA >/dev/null
+alone_origin $origin
 conn_log=$PREFIX/origin/conn.log
 sed -i "s|^  access_log off;|  log_format conn '\$connection \$ssl_session_reused \$ssl_protocol/\$ssl_cipher \$status \$body_bytes_sent'; access_log $conn_log conn buffer=64k flush=1s;|" $PREFIX/origin/nginx.conf
 nginx -q -p $PREFIX/origin -c $PREFIX/origin/nginx.conf -e $PREFIX/origin/error.log -s reload
 for _ in $(seq 50); do [[ -e $conn_log ]] && break; sleep 0.1; done
-env ${ALI_ENV:-} SSL_CERT_FILE=$PREFIX/tls/cert.pem taskset -c 1 $PREFIX/proxybench -listen 127.0.0.1:$ali -origin https://127.0.0.1:$origin -root $DATA >$PREFIX/pb.out 2>$PREFIX/pb.err &
-alipid=$!
-for _ in $(seq 100); do grep -q '^ready' $PREFIX/pb.out 2>/dev/null && break; sleep 0.1; done
-url=http://127.0.0.1:$ali/big.bin
+alone_proxybench https://127.0.0.1:$origin $ali
 phase() {
   sleep 1.2; local before=$(wc -l <$conn_log)
   "$@" >/dev/null

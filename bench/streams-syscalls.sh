@@ -15,14 +15,8 @@ source bench/lib.sh
 bench_data "$DATA"
 origin=18630 ali=18633
 hz=$(getconf CLK_TCK)
-go build -o $PREFIX/proxybench ./bench/proxybench
-cleanup() { [[ -n ${alipid:-} ]] && kill $alipid 2>/dev/null; $SHARED/bench/nginx-peer.sh stop >/dev/null 2>&1 || true; }
-trap cleanup EXIT
-SENDFILE=off CPUS=0 $SHARED/bench/nginx-peer.sh origin $origin $DATA >/dev/null
-env ${ALI_ENV:-} SSL_CERT_FILE=$PREFIX/tls/cert.pem taskset -c ${ALICPU:-1} $PREFIX/proxybench -listen 127.0.0.1:$ali -origin $scheme://127.0.0.1:$origin -root $DATA ${PB_FLAGS:-} >$PREFIX/pb.out 2>$PREFIX/pb.err &
-alipid=$!
-for _ in $(seq 100); do grep -q '^ready' $PREFIX/pb.out 2>/dev/null && break; sleep 0.1; done
-url=http://127.0.0.1:$ali/big.bin
+alone_origin $origin
+alone_proxybench $scheme://127.0.0.1:$origin $ali
 curl -s -r 0-999 $url >/dev/null
 cput() { awk '{print $14 + $15}' /proc/$alipid/stat; }
 for i in $(seq ${N:-2}); do
