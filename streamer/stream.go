@@ -207,26 +207,26 @@ type sizer struct {
 func newSizer(now time.Time) sizer { return sizer{began: now, nextCheck: promoteBytes} }
 
 // wrote counts a write of n bytes that began at start and ended at end, and
-// tells whether the buffer changes size (to s.large).
+// tells whether the buffer changes size (to s.large). A move either way, and
+// each window of a large buffer, judge the rate afresh from end.
 func (s *sizer) wrote(n int, start, end time.Time) bool {
 	s.written += int64(n)
 	rate := func() float64 { return float64(s.written-s.base) / end.Sub(s.began).Seconds() }
+	was := s.large
 	switch {
 	case s.large && (end.Sub(start) > pausedWrite || s.written >= s.nextCheck && rate() < promoteRate/2):
 		s.large = false
-		s.began, s.base, s.nextCheck = end, s.written, s.written+demoteWindow
-		return true
 	case s.large && s.written >= s.nextCheck:
-		s.began, s.base, s.nextCheck = end, s.written, s.written+demoteWindow
+	case !s.large && s.written >= s.nextCheck && rate() >= promoteRate:
+		s.large = true
 	case !s.large && s.written >= s.nextCheck:
-		if rate() >= promoteRate {
-			s.large = true
-			s.began, s.base, s.nextCheck = end, s.written, s.written+demoteWindow
-			return true
-		}
 		s.nextCheck = s.written + checkEvery
+		return false
+	default:
+		return false
 	}
-	return false
+	s.began, s.base, s.nextCheck = end, s.written, s.written+demoteWindow
+	return s.large != was
 }
 
 // WriteTo is the copy loop fasthttp uses (through io.WriterTo): upstream bytes
