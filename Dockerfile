@@ -16,7 +16,8 @@ ENV CGO_ENABLED=0
 COPY go.mod go.sum ./
 RUN go mod download
 COPY . .
-RUN go build -trimpath -ldflags="-s -w" -o /out/alilink . \
+# -tags nodemo leaves the demo and its fake drive out of the image (demo_off.go).
+RUN go build -tags nodemo -trimpath -ldflags="-s -w" -o /out/alilink . \
     && mkdir -m 0700 /out/state
 
 # static-debian12 has CA certificates, tzdata and a nonroot user (65532), no shell.

@@ -2,8 +2,11 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -224,7 +227,7 @@ func TestDockerfile(t *testing.T) {
 		if v, _ := build.env("CGO_ENABLED"); v != "0" && !strings.Contains(cmd, "CGO_ENABLED=0") {
 			t.Fatalf("unexpected CGO_ENABLED; got %q; want 0", v)
 		}
-		for _, flag := range []string{"-trimpath", "-s -w"} {
+		for _, flag := range []string{"-trimpath", "-s -w", "-tags nodemo"} {
 			if !strings.Contains(cmd, flag) {
 				t.Fatalf("unexpected go build command; got %v; want it to contain %v", cmd, flag)
 			}
@@ -335,4 +338,36 @@ func TestDockerfile(t *testing.T) {
 			t.Fatalf("unexpected CMD; got %v; want %v", argv, want)
 		}
 	})
+}
+
+// TestNoDemoBuild builds the binary as the Dockerfile does (-tags nodemo) and
+// runs it: the demo and the fake drive are not linked, demo says why, and the
+// other commands are still there.
+func TestNoDemoBuild(t *testing.T) {
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		t.Fatalf("unexpected: no go command in PATH to build with: %v", err)
+	}
+	deps, err := exec.Command(goBin, "list", "-tags", "nodemo", "-deps", ".").Output()
+	if err != nil {
+		t.Fatalf("go list -tags nodemo: %v", err)
+	}
+	for _, pkg := range []string{"github.com/alilink/alilink/aliclient/alifake", "archive/zip"} {
+		if slices.Contains(strings.Fields(string(deps)), pkg) {
+			t.Fatalf("unexpected dependency of the nodemo build; got %v linked; want it left out", pkg)
+		}
+	}
+	bin := filepath.Join(t.TempDir(), "alilink")
+	if out, err := exec.Command(goBin, "build", "-tags", "nodemo", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build -tags nodemo: %v\n%s", err, out)
+	}
+	out, err := exec.Command(bin, "demo").CombinedOutput()
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != 1 || !strings.Contains(string(out), "built without the demo") {
+		t.Fatalf("unexpected demo of the nodemo build; got %v, %q; want exit 1 saying it was built without the demo", err, out)
+	}
+	out, err = exec.Command(bin, "help").CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "serve") || !strings.Contains(string(out), "login") {
+		t.Fatalf("unexpected help of the nodemo build; got %v, %q; want the command list", err, out)
+	}
 }

@@ -30,7 +30,7 @@ const usage = `usage: alilink [command]
 
 commands:
   serve        serve the drive over HTTP (the default)
-  demo         start a fake drive with sample content and serve it
+  demo         start a fake drive with sample content and serve it (not in the Docker image)
   sign PATH    print a signed URL for PATH [--ttl 24h] [--base URL]
   strm         write .strm files for a media server: --out DIR [--path /Movies] [--base URL]
                [--ttl 0] [--ext mkv,mp4,…] [--prune]

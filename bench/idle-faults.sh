@@ -9,7 +9,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 B=${B:-/tmp/alilink-idle-faults}
-eval CGO_ENABLED=0 go build ${BUILDFLAGS:--trimpath} -o "$B" .
+eval CGO_ENABLED=0 go build ${BUILDFLAGS:--tags nodemo -trimpath} -o "$B" .
 st=$(mktemp -d)
 trap 'rm -rf "$st"' EXIT
 env ALILINK_REFRESH_TOKEN=x ALILINK_API_URL=http://127.0.0.1:9 ALILINK_AUTH_URL=http://127.0.0.1:9 \

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # idle-rss.sh - idle RSS of `alilink serve` (issue 16): the drive pointed at a closed loopback port,
 # /proc/PID/status after 4 s (VmRSS = RssAnon + RssFile), then after 20 /-/metrics scrapes and 20
-# drive-path requests. BUILDFLAGS as for the Dockerfile: CGO_ENABLED=0 BUILDFLAGS='-trimpath
+# drive-path requests. BUILDFLAGS as for the Dockerfile: CGO_ENABLED=0 BUILDFLAGS='-tags nodemo -trimpath
 # -ldflags="-s -w"'. SMAPS=1 prints smaps_rollup. For the resident pages by package and ELF section
 # build without -s -w and run: python3 bench/rss-pages.py PID BINARY.
 set -euo pipefail
