@@ -12,6 +12,7 @@ st=$(mktemp -d)
 env ALILINK_REFRESH_TOKEN=x ALILINK_API_URL=http://127.0.0.1:9 ALILINK_AUTH_URL=http://127.0.0.1:9 ALILINK_STATE_DIR=$st ALILINK_LISTEN=127.0.0.1:18620 ${EXTRA:-} $B serve 2>$st/log &
 pid=$!
 sleep 4
+kill -0 $pid 2>/dev/null || { echo "idle-rss: serve exited:" >&2; cat $st/log >&2; exit 1; }
 show() { echo "$1: $(awk '/^VmRSS|^RssAnon|^RssFile/ {printf "%s %.1f MiB  ", $1, $2/1024}' /proc/$pid/status)"; }
 show idle
 [[ -n ${SMAPS:-} ]] && cat /proc/$pid/smaps_rollup | head -20
