@@ -1,6 +1,7 @@
 package aliclient
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
@@ -237,5 +238,36 @@ func TestValidStateKey(t *testing.T) {
 	}
 	if ValidStateKey("") != nil || ValidStateKey("a.b_c-1") != nil || ValidStateKey(".a") == nil {
 		t.Error("ValidStateKey: empty and a.b_c-1 are valid, .a is not")
+	}
+}
+
+// TestGoverned holds the buckets to the more careful of OpenList's rates
+// (the quota less 0.1) and 2% under it.
+func TestGoverned(t *testing.T) {
+	f := func(q, want float64) {
+		t.Helper()
+		if got := governed(q); got < want-1e-9 || got > want+1e-9 {
+			t.Fatalf("unexpected governed rate for a quota of %v/s; got %v; want %v", q, got, want)
+		}
+	}
+	f(1, 0.9)     // link: 1.111 s between calls
+	f(4, 3.9)     // list
+	f(15, 14.7)   // other: 2% is the more careful
+	f(0.1, 0.098) // a tiny quota keeps 98% rather than going to 0
+}
+
+// TestFitsDeadlineLeavesRoom: a wait is refused when it would leave the call
+// less than callRoom before the caller's deadline.
+func TestFitsDeadlineLeavesRoom(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	if !fitsDeadline(ctx, 500*time.Millisecond) {
+		t.Fatalf("unexpected refusal of a 500 ms wait with 1 s left")
+	}
+	if fitsDeadline(ctx, time.Second-callRoom/2) {
+		t.Fatalf("unexpected: a wait leaving %v of the deadline fits; want it refused (room %v)", callRoom/2, callRoom)
+	}
+	if !fitsDeadline(context.Background(), time.Hour) {
+		t.Fatalf("unexpected refusal without a deadline")
 	}
 }

@@ -300,8 +300,15 @@ func backoff(n int) time.Duration {
 	return d/2 + rand.N(d/2)
 }
 
-// fitsDeadline tells whether waiting d still leaves the caller time to use the answer.
+// callRoom is what a wait must leave of the caller's deadline for the call
+// itself: a wait that ends just before the deadline makes a call that cannot
+// finish, and the caller waited its whole timeout for a 504 where a prompt
+// 503 with Retry-After was the honest answer.
+const callRoom = 200 * time.Millisecond
+
+// fitsDeadline tells whether waiting d still leaves the caller time to make
+// the call and use the answer.
 func fitsDeadline(ctx context.Context, d time.Duration) bool {
 	deadline, ok := ctx.Deadline()
-	return !ok || time.Until(deadline) > d
+	return !ok || time.Until(deadline) > d+callRoom
 }
