@@ -2,6 +2,8 @@ package alifake
 
 import (
 	"bytes"
+	"cmp"
+	"context"
 	"crypto/sha1"
 	"crypto/sha256"
 	"encoding/binary"
@@ -9,6 +11,8 @@ import (
 	"errors"
 	"hash/crc64"
 	"io"
+	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -130,4 +134,43 @@ func (b *blob) hashes() (string, uint64) {
 		b.crc64 = c.Sum64()
 	})
 	return b.sha1, b.crc64
+}
+
+// WarmHashes computes the hashes of every file in both drives now, largest
+// first, on up to GOMAXPROCS goroutines, and returns when all are done. The
+// service answers a listing's content_hash at once; the fake hashes on first
+// use, so a program that lists large synthetic files (the demo: 1 GiB films)
+// calls this in the background at start instead of making its first listing
+// wait seconds. It stops handing out files when ctx ends.
+func (f *Fake) WarmHashes(ctx context.Context) {
+	f.mu.Lock()
+	var blobs []*blob
+	for _, fs := range []*fileSystem{&f.fs, &f.resource} {
+		for _, n := range fs.byID {
+			if n.blob != nil {
+				blobs = append(blobs, n.blob)
+			}
+		}
+	}
+	f.mu.Unlock()
+	slices.SortFunc(blobs, func(a, b *blob) int { return cmp.Compare(b.size, a.size) })
+	work := make(chan *blob)
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), max(len(blobs), 1)) {
+		wg.Go(func() {
+			for b := range work {
+				b.hashes()
+			}
+		})
+	}
+feed:
+	for _, b := range blobs {
+		select {
+		case work <- b:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(work)
+	wg.Wait()
 }
