@@ -38,6 +38,14 @@ func (a *app) openMounts() error {
 		a.log.Warn(w)
 	}
 	for i, s := range f.Mounts {
+		if door, variable := cfg.Streamer.DoorAt(s.Path); door != "" {
+			fix := "turn the door off with " + variable + "=true"
+			if variable == "ALILINK_DAV_PREFIX" {
+				fix = "move WebDAV with " + variable + " (off turns it off)"
+			}
+			return fmt.Errorf("%s %s: mounts[%d] (path %q): %s answers there, so the mount would be out of reach; move the mount, or %s",
+				mount.Variable, f.Path, i, s.Path, door, fix)
+		}
 		if s.Mode == "" {
 			continue
 		}

@@ -302,6 +302,8 @@ func TestMountsStartupErrors(t *testing.T) {
 	f("unreadable", "", "cannot read")
 	f("mode", acct+"mounts:\n  - path: /a\n    mode: rewrite\n", "ALILINK_PROXY_URL")
 	f("no-token", "accounts:\n  - name: me\nmounts:\n  - path: /a\n", "refresh token")
+	f("alist-door", acct+"mounts:\n  - path: /a\n  - path: /d\n", "AList API (at /d) answers there")
+	f("dav-door", acct+"mounts:\n  - path: /dav/Films\n", "ALILINK_DAV_PREFIX")
 }
 
 // TestMountsReplicasShareChains: two replicas with the same mounts file on

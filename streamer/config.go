@@ -119,3 +119,25 @@ func (b *ByteSize) UnmarshalText(text []byte) error {
 	*b = ByteSize(n * mult)
 	return nil
 }
+
+// DoorAt names the door that answers the clean path p (and the paths below
+// it) before the drive does, with the variable that moves or turns it off:
+// WebDAV at its prefix, the AList API at /api, /d, /p and /ping. "" when p
+// is a drive path. A mount there would be out of reach (main refuses it).
+func (c *Config) DoorAt(p string) (door, variable string) {
+	under := func(prefix string) bool { return p == prefix || strings.HasPrefix(p, prefix+"/") }
+	if c.DAV.On() && under(c.DAV.Prefix) {
+		return "WebDAV (at " + c.DAV.Prefix + ")", "ALILINK_DAV_PREFIX"
+	}
+	if !c.AList.Off {
+		for _, prefix := range []string{"/api", "/d", "/p"} {
+			if under(prefix) {
+				return "the AList API (at " + prefix + ")", "ALILINK_ALIST_OFF"
+			}
+		}
+		if p == "/ping" {
+			return "the AList API (at /ping)", "ALILINK_ALIST_OFF"
+		}
+	}
+	return "", ""
+}
