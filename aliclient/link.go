@@ -2,6 +2,7 @@ package aliclient
 
 import (
 	"net/url"
+	"path"
 	"strconv"
 	"strings"
 	"time"
@@ -26,11 +27,25 @@ type Link struct {
 	Expires     time.Time
 	Size        int64
 	ContentHash string
+	// Part is set when the link serves a part of the file rather than the
+	// file itself: "mov" (or "jpeg") for a live photo on the open API, which
+	// links its parts only (spec §13.8). The part's size is in no answer of
+	// the drive (Size is then 0); only the CDN's Content-Range tells it.
+	Part string
 }
 
 // RefererBound tells whether a player following a 302 to this link would be
 // refused: the CDN wants a Referer the player cannot send.
 func (l Link) RefererBound() bool { return l.Referer != "" }
+
+// MayLinkPart tells whether the drive may link a part of f rather than f
+// (Link.Part): a live photo (.livp), which the open API links only by its
+// parts (spec §13.8; the legacy API links the container). What is served
+// then has its own size, so an answer judged from f's metadata alone (its
+// Content-Length, a Range) must look at the link first.
+func (f File) MayLinkPart() bool {
+	return !f.Folder && strings.EqualFold(path.Ext(f.Name), ".livp")
+}
 
 // newLink builds a Link from the drive's answer. now is the fetch time, used only
 // when the drive gave no expiry at all.

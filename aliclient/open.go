@@ -199,16 +199,17 @@ func (o *OpenClient) Link(ctx context.Context, fileID string) (Link, error) {
 	if err := o.call(ctx, &epOpenLink, req, &resp); err != nil {
 		return Link{}, fmt.Errorf("link %s: %w", fileID, err)
 	}
-	raw, size := resp.URL, resp.Size
+	raw, size, part := resp.URL, resp.Size, ""
 	if raw == "" {
-		if part, ok := livePhotoPart(resp); ok {
-			raw, size = part, 0 // the part's size is not in the answer
+		if u, format, ok := livePhotoPart(resp); ok {
+			raw, size, part = u, 0, format // the part's size is not in the answer
 		}
 	}
 	l, err := newLink(raw, resp.Expiration, size, "", o.now())
 	if err != nil {
 		return Link{}, fmt.Errorf("link %s: %w", fileID, err)
 	}
+	l.Part = part
 	return l, nil
 }
 
@@ -216,13 +217,13 @@ func (o *OpenClient) Link(ctx context.Context, fileID string) (Link, error) {
 // mov, a real movie a player can stream; the jpeg only when there is no
 // mov. AList picks by its livp_download_format option (jpeg by default);
 // power721's fork takes mov, as alilink does, since it serves playback.
-func livePhotoPart(resp openLinkResponse) (string, bool) {
+func livePhotoPart(resp openLinkResponse) (u, format string, ok bool) {
 	for _, streams := range []map[string]string{resp.StreamsURL, resp.StreamsURL2} {
 		for _, format := range []string{"mov", "jpeg"} {
 			if u := streams[format]; u != "" {
-				return u, true
+				return u, format, true
 			}
 		}
 	}
-	return "", false
+	return "", "", false
 }

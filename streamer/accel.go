@@ -32,6 +32,9 @@ func (s *Server) serveAccel(ctx *fasthttp.RequestCtx, it resolver.Item, l resolv
 		s.writeError(ctx, errCDN)
 		return actError
 	}
+	if l.Part != "" {
+		it = partItem(it, l.Part) // the front server fetches the part
+	}
 	h := &ctx.Response.Header
 	h.Set("X-Accel-Redirect", s.cfg.AccelLocation)
 	h.Set("X-Accel-Buffering", "no")

@@ -370,7 +370,8 @@ func (d *dav) options(ctx *fasthttp.RequestCtx) {
 }
 
 // get serves GET and HEAD of a drive path through alilink's modes. HEAD is
-// answered from the metadata (serveProxy never touches the CDN for it); a
+// answered from the metadata (serveProxy never touches the CDN for it, but
+// for a live photo's movie, whose size only the CDN tells); a
 // GET is redirected only for clients known to follow safely and only to a
 // link that is not Referer-bound (whatever the client: a player following
 // a 302 cannot send the Referer the CDN wants). WebDAV requests carry no

@@ -103,6 +103,22 @@ func parseRange(h string, size int64) (byteRange, rangeKind) {
 	}
 }
 
+// rangeStart is where a Range header's first range starts, when it says so
+// without the size ("bytes=a-b", "bytes=a-"); else 0. It is only a guess
+// of parseRange's answer, made before the size is known.
+func rangeStart(h string) int64 {
+	spec, ok := strings.CutPrefix(h, "bytes=")
+	if !ok {
+		return 0
+	}
+	spec, _, _ = strings.Cut(spec, ",")
+	startS, _, ok := strings.Cut(spec, "-")
+	if n, digits := parseDigits(strings.Trim(startS, " \t")); ok && digits {
+		return n
+	}
+	return 0
+}
+
 // parseDigits accepts only ASCII digits (no sign, no spaces inside) that fit an int64.
 func parseDigits(s string) (int64, bool) {
 	if s == "" {

@@ -70,10 +70,12 @@ func (s *Server) serveDrive(ctx *fasthttp.RequestCtx, r *driveReq) (act int, str
 	if file && view && s.serveFileView(ctx, dc, r.p, r.exp, it) {
 		return actListing, false
 	}
-	if file && !linked && !metaOnly(r.mode) {
+	if file && !linked && (!metaOnly(r.mode) || r.mode == ModeProxy && it.MayLinkPart()) {
 		// A view that was none (?format=) in a link mode: the Stat gave
-		// no link.
+		// no link. A file whose link may serve a part of it (a live
+		// photo's movie) is proxied by what the link serves.
 		l, err = s.res.Link(dc, it)
+		linked = err == nil
 	}
 	switch {
 	case err != nil:
@@ -88,6 +90,9 @@ func (s *Server) serveDrive(ctx *fasthttp.RequestCtx, r *driveReq) (act int, str
 	}
 	switch r.mode {
 	case ModeProxy:
+		if linked {
+			return actProxy, s.serveProxy(ctx, it, &l, r.p, r.start)
+		}
 		return actProxy, s.serveProxy(ctx, it, nil, r.p, r.start)
 	case ModeRewrite:
 		return s.serveRewrite(ctx, r.p, r.exp), false

@@ -2,8 +2,11 @@ package streamer
 
 import (
 	"errors"
+	"math"
 	"net/http"
+	"path"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/valyala/fasthttp"
@@ -18,8 +21,10 @@ var errStreamsFull = errors.New("too many concurrent streams")
 // conditional headers are judged here against the drive's metadata (size,
 // content hash, mtime), with net/http's ServeContent semantics; the CDN is then
 // asked for exactly the bytes to send. HEAD, 304, 412 and 416 never touch the
-// CDN. link is the already resolved link (auto mode) or nil. It reports
-// whether a body stream took over (and will count and log the request).
+// CDN, but for a link that serves a part of the file (Link.Part), whose size
+// only the CDN tells (openPart). link is the already resolved link (auto
+// mode, or a file that MayLinkPart) or nil. It reports whether a body stream
+// took over (and will count and log the request).
 func (s *Server) serveProxy(ctx *fasthttp.RequestCtx, it resolver.Item, link *resolver.Link, path string, start time.Time) bool {
 	v := validators{modTime: it.Modified}
 	if it.ContentHash != "" {
@@ -43,13 +48,25 @@ func (s *Server) serveProxy(ctx *fasthttp.RequestCtx, it resolver.Item, link *re
 	}
 
 	h.Set("Accept-Ranges", "bytes")
-	r, kind := byteRange{0, it.Size - 1}, rangeWhole
+	var rangeHeader string
 	if rangeHolds && (ctx.IsGet() || ctx.IsHead()) {
-		if pr, k := parseRange(string(ctx.Request.Header.Peek("Range")), it.Size); k != rangeWhole {
-			r, kind = pr, k
+		rangeHeader = string(ctx.Request.Header.Peek("Range"))
+	}
+	// p is the stream of a part (a live photo's movie), opened first to
+	// learn its size; nil for a file served as itself.
+	var p *proxyStream
+	if link != nil && link.Part != "" {
+		if p = s.openPart(ctx, it, link, rangeHeader); p == nil {
+			return false
 		}
+		it = p.item
+	}
+	r, kind := byteRange{0, it.Size - 1}, rangeWhole
+	if pr, k := parseRange(rangeHeader, it.Size); k != rangeWhole {
+		r, kind = pr, k
 	}
 	if kind == rangeUnsatisfiable {
+		p.close()
 		h.Set("Content-Range", "bytes */"+strconv.FormatInt(it.Size, 10))
 		s.writeError(ctx, errRange)
 		return false
@@ -61,22 +78,29 @@ func (s *Server) serveProxy(ctx *fasthttp.RequestCtx, it resolver.Item, link *re
 		h.SetBytesV("Content-Range", contentRange(nil, r, it.Size))
 	}
 	if ctx.IsHead() || it.Size == 0 {
+		p.close()
 		h.SetContentType(contentType(it.Name, it.MimeType, ""))
 		h.SetContentLength(int(r.length()))
 		ctx.SetStatusCode(status)
 		return false
 	}
-	if !s.acquireStream() {
-		dropFileHeaders(h)
-		s.writeError(ctx, errStreamsFull)
-		return false
+	if p == nil {
+		if !s.acquireStream() {
+			dropFileHeaders(h)
+			s.writeError(ctx, errStreamsFull)
+			return false
+		}
+		p = s.newProxyStream(it, link, r)
+	} else {
+		p.seek(r)
 	}
-	p := s.newProxyStream(it, link, r)
-	if err := p.connect(); err != nil {
-		_ = p.Close()
-		dropFileHeaders(h)
-		s.writeError(ctx, err)
-		return false
+	if p.up == nil {
+		if err := p.connect(); err != nil {
+			_ = p.Close()
+			dropFileHeaders(h)
+			s.writeError(ctx, err)
+			return false
+		}
 	}
 	h.SetContentType(contentType(it.Name, it.MimeType, p.up.contentType))
 	ctx.SetStatusCode(status)
@@ -90,6 +114,56 @@ func (s *Server) serveProxy(ctx *fasthttp.RequestCtx, it resolver.Item, link *re
 	ctx.Response.ImmediateHeaderFlush = true
 	ctx.Response.SetBodyStream(p, int(r.length()))
 	return true
+}
+
+// openPart opens the stream of the part of it that link serves (Link.Part:
+// a live photo's movie, spec §13.8), whose size is in no listing: the
+// CDN's first answer tells it, and the returned stream's item is the part,
+// with that size and the part's name. That first request asks from where
+// the client's Range starts, when it says so without the size, so that its
+// answer is usually the body to send; a HEAD asks for one byte. On failure
+// the error is answered and openPart returns nil.
+func (s *Server) openPart(ctx *fasthttp.RequestCtx, it resolver.Item, link *resolver.Link, rangeHeader string) *proxyStream {
+	h := &ctx.Response.Header
+	if !s.acquireStream() {
+		dropFileHeaders(h)
+		s.writeError(ctx, errStreamsFull)
+		return nil
+	}
+	p := s.newProxyStream(partItem(it, link.Part), link, byteRange{rangeStart(rangeHeader), math.MaxInt64})
+	p.sizing, p.sizeOnly = true, ctx.IsHead()
+	if err := p.connect(); err != nil {
+		_ = p.Close()
+		dropFileHeaders(h)
+		s.writeError(ctx, err)
+		return nil
+	}
+	return p
+}
+
+// partItem is it as the part of it named part ("mov") is served: named
+// after it with the part's extension, of no type the drive gave (that is
+// the whole file's), its size still the whole file's.
+func partItem(it resolver.Item, part string) resolver.Item {
+	it.Name = strings.TrimSuffix(it.Name, path.Ext(it.Name)) + "." + part
+	it.MimeType = ""
+	return it
+}
+
+// seek points the stream at r: the body it holds is kept if it starts at
+// r's start (it then covers r: it runs to the part's end).
+func (p *proxyStream) seek(r byteRange) {
+	if p.up != nil && p.next != r.start {
+		p.dropUpstream()
+	}
+	p.next, p.end = r.start, r.end
+}
+
+// close closes a part's stream that will send no body; nil is none.
+func (p *proxyStream) close() {
+	if p != nil {
+		_ = p.Close()
+	}
 }
 
 // fileHeaders describe the file; an error answer must not carry them (a

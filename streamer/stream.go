@@ -25,8 +25,12 @@ type proxyStream struct {
 	// for a fresh one before reconnecting.
 	linkStale bool
 	next, end int64 // the next byte to deliver and the last one, inclusive
-	up        *upstreamResp
-	etag      string // the CDN's ETag for this object, checked on every resume
+	// sizing: the link serves a part of the item (Link.Part), whose size
+	// only the CDN tells; connect learns it first (openPart). sizeOnly: a
+	// HEAD, which needs nothing else.
+	sizing, sizeOnly bool
+	up               *upstreamResp
+	etag             string // the CDN's ETag for this object, checked on every resume
 	// failures counts consecutive failed attempts since bytes last flowed.
 	failures int
 	ctx      context.Context
@@ -92,8 +96,18 @@ func (p *proxyStream) connect() error {
 			}
 			p.link, p.linkStale = l, false
 		}
-		up, err := p.s.cdn.open(p.ctx, p.link, byteRange{p.next, p.end}, p.item.Size)
+		var (
+			up  *upstreamResp
+			err error
+		)
+		if p.sizing {
+			up, err = p.openPart()
+		} else {
+			up, err = p.s.cdn.open(p.ctx, p.link, byteRange{p.next, p.end}, p.item.Size)
+		}
 		switch {
+		case err == nil && up == nil:
+			return nil // a part's size learnt, and no body to keep
 		case err == nil:
 			if p.etag != "" && up.etag != "" && up.etag != p.etag {
 				_ = up.body.Close()
@@ -111,6 +125,26 @@ func (p *proxyStream) connect() error {
 		}
 		last = err
 	}
+}
+
+// openPart opens the part the link serves from next on (its first byte for
+// sizeOnly) and learns its size: the item's Size becomes the part's. It
+// keeps the body only when it starts at next.
+func (p *proxyStream) openPart() (*upstreamResp, error) {
+	start, end := p.next, int64(-1)
+	if p.sizeOnly {
+		start, end = 0, 0
+	}
+	up, from, size, err := p.s.cdn.openPart(p.ctx, p.link, start, end)
+	if err != nil {
+		return nil, err
+	}
+	p.item.Size, p.sizing = size, false
+	if up != nil && (p.sizeOnly || from != p.next) {
+		drainClose(up.body)
+		up = nil
+	}
+	return up, nil
 }
 
 // Read delivers the next bytes, reconnecting as often as needed. Bytes it

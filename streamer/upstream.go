@@ -95,21 +95,9 @@ type upstreamResp struct {
 // the drive reported. Only Range, the Referer the link requires and a fixed
 // User-Agent are sent: nothing of the client's request reaches the CDN.
 func (c *cdnClient) open(ctx context.Context, l resolver.Link, r byteRange, size int64) (*upstreamResp, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, l.URL, nil)
+	resp, err := c.get(ctx, l, appendRangeHeader(nil, r))
 	if err != nil {
-		return nil, fmt.Errorf("%w: bad link URL", errCDN)
-	}
-	req.Header.Set("User-Agent", cdnUserAgent)
-	req.Header.Set("Range", string(appendRangeHeader(nil, r)))
-	if l.Referer != "" {
-		req.Header.Set("Referer", l.Referer)
-	}
-	resp, err := c.http.Do(req)
-	if err != nil {
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
-		}
-		return nil, fmt.Errorf("%w: %v", errCDN, redactURL(err))
+		return nil, err
 	}
 	if resp.StatusCode != http.StatusPartialContent {
 		defer drainClose(resp.Body)
@@ -124,7 +112,75 @@ func (c *cdnClient) open(ctx context.Context, l resolver.Link, r byteRange, size
 		drainClose(resp.Body)
 		return nil, fmt.Errorf("%w: the CDN's object has %d bytes, the drive says %d", errChanged, total, size)
 	}
-	return &upstreamResp{body: resp.Body, contentType: resp.Header.Get("Content-Type"), etag: resp.Header.Get("ETag")}, nil
+	return upstream(resp), nil
+}
+
+// openPart asks the CDN for bytes start to end of the part of a file behind
+// l (Link.Part), end < 0 for its end, not knowing its size: the answer
+// tells it, and from which byte its body starts. A 206
+// tells it in Content-Range. A start past the end is a 416 whose
+// Content-Range tells it (up is then nil), or, as OSS does by default (it
+// ignores a Range that is not inside the object), a 200 with the whole part
+// from byte 0, whose Content-Length tells it.
+func (c *cdnClient) openPart(ctx context.Context, l resolver.Link, start, end int64) (up *upstreamResp, from, size int64, err error) {
+	rng := append(strconv.AppendInt([]byte("bytes="), start, 10), '-')
+	if end >= 0 {
+		rng = strconv.AppendInt(rng, end, 10)
+	}
+	resp, err := c.get(ctx, l, rng)
+	if err != nil {
+		return nil, 0, 0, err
+	}
+	switch cr := resp.Header.Get("Content-Range"); resp.StatusCode {
+	case http.StatusPartialContent:
+		got, total, ok := parseContentRange(cr)
+		if ok && got.start == start && resp.ContentLength == got.length() {
+			return upstream(resp), start, total, nil
+		}
+	case http.StatusOK:
+		if resp.ContentLength >= 0 {
+			return upstream(resp), 0, resp.ContentLength, nil
+		}
+	case http.StatusRequestedRangeNotSatisfiable:
+		drainClose(resp.Body)
+		if total, ok := strings.CutPrefix(cr, "bytes */"); ok {
+			if n, ok := parseDigits(total); ok {
+				return nil, 0, n, nil
+			}
+		}
+		return nil, 0, 0, fmt.Errorf("%w: asked for %s, got 416 with Content-Range %q", errCDN, rng, cr)
+	default:
+		defer drainClose(resp.Body)
+		return nil, 0, 0, statusError(resp)
+	}
+	drainClose(resp.Body)
+	return nil, 0, 0, fmt.Errorf("%w: asked for %s, got %d with Content-Range %q", errCDN, rng, resp.StatusCode, resp.Header.Get("Content-Range"))
+}
+
+// get sends the CDN a GET of l for the bytes rng ("bytes=…"). Only Range,
+// the Referer the link requires and a fixed User-Agent are sent.
+func (c *cdnClient) get(ctx context.Context, l resolver.Link, rng []byte) (*http.Response, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, l.URL, nil)
+	if err != nil {
+		return nil, fmt.Errorf("%w: bad link URL", errCDN)
+	}
+	req.Header.Set("User-Agent", cdnUserAgent)
+	req.Header.Set("Range", string(rng))
+	if l.Referer != "" {
+		req.Header.Set("Referer", l.Referer)
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, fmt.Errorf("%w: %v", errCDN, redactURL(err))
+	}
+	return resp, nil
+}
+
+func upstream(resp *http.Response) *upstreamResp {
+	return &upstreamResp{body: resp.Body, contentType: resp.Header.Get("Content-Type"), etag: resp.Header.Get("ETag")}
 }
 
 // statusError classifies a CDN answer other than 206.

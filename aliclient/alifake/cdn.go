@@ -174,6 +174,9 @@ func (f *Fake) serveObject(w http.ResponseWriter, r *http.Request, b *blob, modT
 	start, length, status := int64(0), b.size, http.StatusOK
 	if spec := r.Header.Get("Range"); spec != "" && ifRangeHolds(r.Header.Get("If-Range"), etag, modTime) {
 		s, n, res := parseRange(spec, b.size)
+		if f.opts.OSSRanges && (res == rangeUnsatisfiable || res == rangeSatisfiable && !wholeInside(spec, s, n, b.size)) {
+			res = rangeIgnored
+		}
 		switch res {
 		case rangeSatisfiable:
 			start, length, status = s, n, http.StatusPartialContent

@@ -120,6 +120,35 @@ func TestRange(t *testing.T) {
 	}
 }
 
+// TestOSSRanges: with Options.OSSRanges a Range not wholly inside the
+// object is ignored (200 with the whole object), as OSS does by default;
+// one inside it is served as always.
+func TestOSSRanges(t *testing.T) {
+	const size = 1000
+	f := startFake(t, Options{OSSRanges: true})
+	id := f.AddSynthetic("/a.bin", size)
+	link := login(t, f).link(t, id, 900)
+	for _, c := range []struct {
+		rng      string
+		status   int
+		start, n int64
+	}{
+		{"bytes=0-999", 206, 0, size},
+		{"bytes=500-", 206, 500, 500},
+		{"bytes=-1000", 206, 0, size},
+		{"bytes=10-19", 206, 10, 10},
+		{"bytes=0-1000", 200, 0, size},    // the end past the object
+		{"bytes=1000-", 200, 0, size},     // the start at its end
+		{"bytes=1000-2000", 200, 0, size}, // wholly past it
+		{"bytes=-2000", 200, 0, size},     // a suffix longer than it
+	} {
+		got := do(t, testClient(t), http.MethodGet, link, http.Header{"Range": {c.rng}}, nil)
+		if got.status != c.status || !bytes.Equal(got.raw, syntheticBytes(t, "/a.bin", size, c.start, c.n)) {
+			t.Fatalf("%s: unexpected answer; got %d, %d bytes; want %d with bytes %d-%d", c.rng, got.status, len(got.raw), c.status, c.start, c.start+c.n-1)
+		}
+	}
+}
+
 func TestPreconditions(t *testing.T) {
 	fx := newCDNFixture(t, 1000)
 	past := fx.clock.Now().Add(-time.Hour).UTC().Format(http.TimeFormat)

@@ -144,6 +144,14 @@ type Options struct {
 	// 127.0.0.1 (CDNCertPEM), as the real CDN is HTTPS: front servers that
 	// fetch links themselves (accel mode) are tested against it.
 	CDNTLS bool
+	// OSSRanges makes the CDN judge a Range as OSS does by default: one
+	// that is not wholly inside the object (a start or an end at or past
+	// its end, a suffix longer than it) is ignored, and the whole object
+	// comes with 200. Without it the CDN answers as RFC 9110 and OSS's
+	// x-oss-range-behavior: standard do: the end clamped, 416 past the end
+	// (help.aliyun.com, "How to obtain OSS resources by segmenting HTTP
+	// Range requests"). Which one the drive's CDN follows is not established.
+	OSSRanges bool
 	// UserID, DriveID and UserName describe the single user. Defaults: a
 	// fixed 32-hex user id, drive "9600002", "alilink-demo".
 	UserID, DriveID, UserName string

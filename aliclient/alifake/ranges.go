@@ -62,6 +62,22 @@ func parseRange(h string, size int64) (start, length int64, res rangeResult) {
 	return s, e - s + 1, rangeSatisfiable
 }
 
+// wholeInside tells whether a satisfiable spec (parsed as start s, length n)
+// asked for no byte past an object of size bytes: its end, or its suffix,
+// was not clamped. OSS by default ignores a Range that was (Options.OSSRanges).
+func wholeInside(spec string, s, n, size int64) bool {
+	first, last, _ := strings.Cut(strings.TrimSpace(strings.TrimPrefix(spec, "bytes=")), "-")
+	first, last = strings.TrimSpace(first), strings.TrimSpace(last)
+	if last == "" {
+		return true // "a-": to the end, whatever it is
+	}
+	want, _ := parseDigits(last)
+	if first == "" {
+		return want <= size // a suffix no longer than the object
+	}
+	return want == s+n-1
+}
+
 // parseDigits parses a non-empty run of ASCII digits; strconv alone would
 // accept a sign.
 func parseDigits(s string) (int64, bool) {

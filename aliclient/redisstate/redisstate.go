@@ -185,6 +185,7 @@ type linkJSON struct {
 	Expires int64  `json:"expires"` // Unix ms
 	Size    int64  `json:"size"`
 	Hash    string `json:"hash,omitempty"`
+	Part    string `json:"part,omitempty"`
 }
 
 // GetLink implements resolver.SharedLinks.
@@ -201,12 +202,12 @@ func (s *State) GetLink(ctx context.Context, fileID string) (aliclient.Link, boo
 	if err := json.Unmarshal(raw, &j); err != nil {
 		return aliclient.Link{}, false, nil // a key we cannot read is a miss
 	}
-	return aliclient.Link{URL: j.URL, Referer: j.Referer, Expires: time.UnixMilli(j.Expires), Size: j.Size, ContentHash: j.Hash}, true, nil
+	return aliclient.Link{URL: j.URL, Referer: j.Referer, Expires: time.UnixMilli(j.Expires), Size: j.Size, ContentHash: j.Hash, Part: j.Part}, true, nil
 }
 
 // PutLink implements resolver.SharedLinks; the key expires after ttl.
 func (s *State) PutLink(ctx context.Context, fileID string, l aliclient.Link, ttl time.Duration) error {
-	raw, _ := json.Marshal(linkJSON{URL: l.URL, Referer: l.Referer, Expires: l.Expires.UnixMilli(), Size: l.Size, Hash: l.ContentHash})
+	raw, _ := json.Marshal(linkJSON{URL: l.URL, Referer: l.Referer, Expires: l.Expires.UnixMilli(), Size: l.Size, Hash: l.ContentHash, Part: l.Part})
 	return s.seen(s.rdb.Set(ctx, s.prefix+":link:"+fileID, raw, ttl).Err())
 }
 

@@ -126,7 +126,7 @@ func TestTakeSharesTheQuota(t *testing.T) {
 func TestLinks(t *testing.T) {
 	s := open(t)
 	ctx := context.Background()
-	l := aliclient.Link{URL: "https://cdn/x?sig=1", Referer: aliclient.WebReferer, Expires: time.UnixMilli(1_900_000_000_000), Size: 7, ContentHash: "ab"}
+	l := aliclient.Link{URL: "https://cdn/x?sig=1", Referer: aliclient.WebReferer, Expires: time.UnixMilli(1_900_000_000_000), Size: 7, ContentHash: "ab", Part: "mov"}
 	if err := s.PutLink(ctx, "f1", l, 300*time.Millisecond); err != nil {
 		t.Fatal(err)
 	}

@@ -78,8 +78,21 @@ func NeedTool(tb testing.TB, name string) string {
 // index (moov) at the end, so a player must seek with Range to play it.
 func Clip(tb testing.TB) []byte {
 	tb.Helper()
+	return clip(tb, "clip.mp4")
+}
+
+// MovClip is Clip as a QuickTime movie (.mov), what a live photo's movie
+// part is.
+func MovClip(tb testing.TB) []byte {
+	tb.Helper()
+	return clip(tb, "clip.mov")
+}
+
+// clip makes Clip in the container name's extension says.
+func clip(tb testing.TB, name string) []byte {
+	tb.Helper()
 	ffmpeg := NeedTool(tb, "ffmpeg")
-	video := filepath.Join(tb.TempDir(), "clip.mp4")
+	video := filepath.Join(tb.TempDir(), name)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	gen := exec.CommandContext(ctx, ffmpeg, "-v", "error", "-f", "lavfi", "-i", "testsrc=duration=2:size=160x120:rate=10",
