@@ -329,7 +329,8 @@ func (c *core) upload(ctx context.Context, api uploadAPI, drive, parentID, name 
 }
 
 // existsError is a create that found the name taken: ErrExists, with the
-// item in the way.
+// item in the way; a folder in the way is ErrIsFolder too, so that a caller
+// that goes on to overwrite a file leaves a folder alone.
 type existsError struct {
 	name, id string
 	folder   bool
@@ -344,6 +345,8 @@ func (e *existsError) Error() string {
 }
 
 func (e *existsError) Unwrap() error { return ErrExists }
+
+func (e *existsError) Is(target error) bool { return e.folder && target == ErrIsFolder }
 
 // uploadErr gives a name clash its own kind.
 func uploadErr(name string, err error) error {

@@ -33,8 +33,9 @@ type davFS struct {
 	res Resolver
 	mgr Manager // nil: read-only
 	log *slog.Logger
-	// upload writes a PUT's body at a clean path through the upload spool.
-	upload  func(ctx context.Context, p string, body io.Reader, overwrite bool) (resolver.Item, error)
+	// upload writes a PUT's body at a clean path through the upload spool,
+	// replacing a file there; replaced says whether there was one.
+	upload  func(ctx context.Context, p string, body io.Reader) (it resolver.Item, replaced bool, err error)
 	started time.Time
 
 	// props holds dead properties (PROPPATCH) by file id, in memory: they
@@ -50,7 +51,7 @@ const (
 )
 
 func newDAVFS(res Resolver, mgr Manager, log *slog.Logger,
-	upload func(context.Context, string, io.Reader, bool) (resolver.Item, error)) *davFS {
+	upload func(context.Context, string, io.Reader) (resolver.Item, bool, error)) *davFS {
 	p, _ := lru.New[string, map[xml.Name]webdav.Property](davPropsItems)
 	return &davFS{res: res, mgr: mgr, log: log, upload: upload, started: time.Now(), props: p}
 }
@@ -236,6 +237,11 @@ func (d *davFS) OpenFile(ctx context.Context, name string, flag int, _ os.FileMo
 		return nil, errDAVReadOnly
 	}
 	if f.exists && f.it.Folder {
+		// Only a PUT opens a folder to write (COPY and MOVE remove the
+		// target first, LOCK creates only a missing name): 409, as Apache
+		// mod_dav ("Cannot PUT to a collection") and as a folder the
+		// caches did not know (davUpload), not x/net/webdav's 404.
+		noteDriveErr(ctx, errDAVPutFolder)
 		return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrPermission}
 	}
 	if f.exists && flag&os.O_EXCL != 0 {
@@ -322,12 +328,14 @@ func (f *davFile) ReadFrom(r io.Reader) (int64, error) {
 		f.it, f.exists, f.filled = it, true, true
 		return it.Size, nil
 	}
-	it, err := f.fs.upload(f.ctx, f.path, r, f.exists)
+	// Not f.exists: the caches may not know a file made elsewhere (nor that
+	// one is gone); the drive's create says whether one was replaced.
+	it, replaced, err := f.fs.upload(f.ctx, f.path, r)
 	if err != nil {
 		noteDriveErr(f.ctx, err)
 		return 0, err
 	}
-	if f.exists {
+	if replaced {
 		n := noteOf(f.ctx)
 		n.mu.Lock()
 		n.replaced = true

@@ -1,6 +1,7 @@
 package streamer
 
 import (
+	"context"
 	"crypto/sha1"
 	"encoding/hex"
 	"errors"
@@ -62,13 +63,13 @@ func (s *Server) upload(ctx *fasthttp.RequestCtx, raw []byte, sp *spool) (int, s
 		strings.EqualFold(string(ctx.Request.Header.Peek("Overwrite")), "T")
 	rctx, cancel := requestContext(ctx)
 	defer cancel()
-	existed := false
+	// What the caches know refuses early, before the body is read; whether
+	// a file was replaced is the drive's to say (put).
 	if it, err := s.res.Stat(rctx, p); err == nil {
 		if it.Folder || !overwrite {
 			s.writeError(ctx, errNameTaken)
 			return actError, p
 		}
-		existed = true
 	} else if !errors.Is(err, resolver.ErrNotFound) {
 		s.writeError(ctx, err)
 		return actError, p
@@ -85,10 +86,6 @@ func (s *Server) upload(ctx *fasthttp.RequestCtx, raw []byte, sp *spool) (int, s
 		_ = os.Remove(f.Name())
 	}()
 	sp.f, sp.w = f, s.spoolWriter(f)
-	status := fasthttp.StatusCreated
-	if existed {
-		status = fasthttp.StatusOK
-	}
 	var src resolver.UploadSource
 	if want != "" && size >= 0 {
 		// The hash is known up front: the drive may have the content (then
@@ -112,7 +109,7 @@ func (s *Server) upload(ctx *fasthttp.RequestCtx, raw []byte, sp *spool) (int, s
 		}
 		src = resolver.UploadSource{Size: sp.n, SHA1: hex.EncodeToString(sp.h.Sum(nil)), Data: f}
 	}
-	it, rapid, err := s.res.Upload(rctx, p, src, overwrite)
+	it, rapid, replaced, err := s.put(rctx, p, src, overwrite)
 	if err != nil {
 		if want != "" && errors.Is(err, resolver.ErrContentMismatch) {
 			err = errBadHash // the body did not match its X-Content-Sha1
@@ -120,8 +117,29 @@ func (s *Server) upload(ctx *fasthttp.RequestCtx, raw []byte, sp *spool) (int, s
 		s.writeError(ctx, err)
 		return actError, p
 	}
+	status := fasthttp.StatusCreated
+	if replaced {
+		status = fasthttp.StatusOK
+	}
 	writeJSON(ctx, status, uploadJSON{Path: p, Size: src.Size, ContentHash: it.ContentHash, Rapid: rapid})
 	return actUpload, p
+}
+
+// put uploads src at p and tells whether it replaced a file, which only
+// overwrite does. Whether a file was there is the drive's to say, not the
+// caches': a file made elsewhere after its folder was listed (the caches
+// say no such name), or removed elsewhere since (they say there is), would
+// make a 201 of a replacement or a 200/204 of a creation (RFC 9110
+// §9.3.4). So the first create refuses a taken name (spec §13.2: exist:
+// true, nothing uploaded) and only then is the file in the way
+// overwritten, never a folder: one create call more for each overwrite.
+func (s *Server) put(ctx context.Context, p string, src resolver.UploadSource, overwrite bool) (it resolver.Item, rapid, replaced bool, err error) {
+	it, rapid, err = s.res.Upload(ctx, p, src, false)
+	if !overwrite || !errors.Is(err, resolver.ErrExists) || errors.Is(err, resolver.ErrIsFolder) {
+		return it, rapid, false, err
+	}
+	it, rapid, err = s.res.Upload(ctx, p, src, true)
+	return it, rapid, err == nil, err
 }
 
 // bodyErr is a fault of the request body, not of the drive: it is an

@@ -104,8 +104,8 @@ func TestUploadOverwrite(t *testing.T) {
 			}
 			// Not cached, but there: overwrite still replaces it.
 			e.fake.AddFile("/Lib/b.txt", []byte("elsewhere"))
-			if r := e.put(t, "/Lib/b.txt?overwrite=1", strings.NewReader("replaced")); r.status/100 != 2 {
-				t.Fatalf("PUT with overwrite onto an uncached name: %d %s", r.status, r.body)
+			if r := e.put(t, "/Lib/b.txt?overwrite=1", strings.NewReader("replaced")); r.status != http.StatusOK {
+				t.Fatalf("PUT with overwrite onto an uncached name: %d %s, want 200 (a replacement)", r.status, r.body)
 			}
 			if got, _ := e.fake.ReadFile("/Lib/b.txt"); string(got) != "replaced" {
 				t.Fatalf("the drive holds %q, want the overwrite", got)
