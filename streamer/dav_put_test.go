@@ -127,6 +127,14 @@ func davPutReplaces(t *testing.T, driver string) {
 	fake.Remove("/Lib/plain.txt")
 	plain(201, "plain.txt")
 	plain(201, "plain-new.txt")
+	// A folder in the way that the caches did not know: 409, named so.
+	fake.AddFile("/Lib/pdir.txt/inside", []byte("keep"))
+	if r := env.req(t, http.MethodPut, "/Lib/pdir.txt?overwrite=1", body, "Authorization", "Bearer "+davAdmin); r.status != 409 || !strings.Contains(r.body, "a folder of that name exists") {
+		t.Errorf("plain PUT onto a folder: %d %q; want 409 (a folder)", r.status, r.body)
+	}
+	if b, err := fake.ReadFile("/Lib/pdir.txt/inside"); err != nil || string(b) != "keep" {
+		t.Fatalf("the folder in the way lost its file: %q %v", b, err)
+	}
 
 	// cadaver (neon) onto a name made after the listing.
 	cadaver := streamertest.NeedTool(t, "cadaver")

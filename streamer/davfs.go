@@ -241,7 +241,7 @@ func (d *davFS) OpenFile(ctx context.Context, name string, flag int, _ os.FileMo
 		// target first, LOCK creates only a missing name): 409, as Apache
 		// mod_dav ("Cannot PUT to a collection") and as a folder the
 		// caches did not know (davUpload), not x/net/webdav's 404.
-		noteDriveErr(ctx, errDAVPutFolder)
+		noteDriveErr(ctx, errPutFolder)
 		return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrPermission}
 	}
 	if f.exists && flag&os.O_EXCL != 0 {

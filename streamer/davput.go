@@ -45,8 +45,5 @@ func (d *dav) davUpload(ctx context.Context, p string, body io.Reader) (it resol
 	}
 	src := resolver.UploadSource{Size: sp.n, SHA1: hex.EncodeToString(sp.h.Sum(nil)), Data: f}
 	it, _, replaced, err = s.put(ctx, p, src, true)
-	if errors.Is(err, resolver.ErrExists) && errors.Is(err, resolver.ErrIsFolder) {
-		err = errDAVPutFolder // a folder the caches did not know
-	}
 	return it, replaced, err
 }

@@ -54,7 +54,7 @@ var (
 	errDAVTooMany      = errors.New("webdav: too many failed logins")
 	errDAVUserReadOnly = errors.New("webdav: a write by a read-only user")
 	errDAVRootPut      = errors.New("webdav: PUT of the root")
-	errDAVPutFolder    = errors.New("webdav: PUT onto a folder")
+	errPutFolder       = errors.New("PUT onto a folder")
 	errDAVBadDest      = errors.New("webdav: bad Destination")
 	errDAVDestRoot     = errors.New("webdav: Destination is the root")
 	errDAVDestNoParent = errors.New("webdav: Destination's folder does not exist")
@@ -168,7 +168,7 @@ var errTable = [...]errRow{
 	{kind: errDAVTooMany, status: 429, msg: "too many failed logins; retry later"},
 	{kind: errDAVUserReadOnly, status: 403, msg: "read-only"},
 	{kind: errDAVRootPut, status: 405, msg: "the root is a collection"},
-	{kind: errDAVPutFolder, status: 409, msg: "a folder of that name exists: PUT writes files"},
+	{kind: errPutFolder, status: 409, msg: "a folder of that name exists: PUT writes files"},
 	{kind: errDAVBadDest, status: 400, msg: "Bad Request"},
 	{kind: errDAVDestRoot, status: 403, msg: "Forbidden"},
 	{kind: errDAVDestNoParent, status: 409, msg: "Conflict"},

@@ -66,7 +66,11 @@ func (s *Server) upload(ctx *fasthttp.RequestCtx, raw []byte, sp *spool) (int, s
 	// What the caches know refuses early, before the body is read; whether
 	// a file was replaced is the drive's to say (put).
 	if it, err := s.res.Stat(rctx, p); err == nil {
-		if it.Folder || !overwrite {
+		switch {
+		case it.Folder:
+			s.writeError(ctx, errPutFolder)
+			return actError, p
+		case !overwrite:
 			s.writeError(ctx, errNameTaken)
 			return actError, p
 		}
@@ -135,7 +139,10 @@ func (s *Server) upload(ctx *fasthttp.RequestCtx, raw []byte, sp *spool) (int, s
 // overwritten, never a folder: one create call more for each overwrite.
 func (s *Server) put(ctx context.Context, p string, src resolver.UploadSource, overwrite bool) (it resolver.Item, rapid, replaced bool, err error) {
 	it, rapid, err = s.res.Upload(ctx, p, src, false)
-	if !overwrite || !errors.Is(err, resolver.ErrExists) || errors.Is(err, resolver.ErrIsFolder) {
+	if errors.Is(err, resolver.ErrExists) && errors.Is(err, resolver.ErrIsFolder) {
+		return it, rapid, false, errPutFolder // a folder in the way, known to the caches or not
+	}
+	if !overwrite || !errors.Is(err, resolver.ErrExists) {
 		return it, rapid, false, err
 	}
 	it, rapid, err = s.res.Upload(ctx, p, src, true)
