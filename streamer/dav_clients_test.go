@@ -18,6 +18,19 @@ import (
 
 // run runs a program with env added, bounded in time, and returns its
 // standard output; a failure fails the test with its output.
+// rcloneDAVEnv is the environment that points rclone's :webdav: remote at
+// url as davUser, with an empty config file of its own.
+func rcloneDAVEnv(t *testing.T, bin, url string) []string {
+	t.Helper()
+	obscured := strings.TrimSpace(run(t, nil, "", bin, "obscure", davPass))
+	cfg := filepath.Join(t.TempDir(), "rclone.conf")
+	if err := os.WriteFile(cfg, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return []string{"RCLONE_CONFIG=" + cfg, "RCLONE_WEBDAV_URL=" + url, "RCLONE_WEBDAV_VENDOR=other",
+		"RCLONE_WEBDAV_USER=" + davUser, "RCLONE_WEBDAV_PASS=" + obscured}
+}
+
 func run(t *testing.T, env []string, stdin string, bin string, args ...string) string {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
@@ -51,13 +64,7 @@ func TestDAVRclone(t *testing.T) {
 			env.fake.AddFile("/Movies/电影 one.mp4", []byte("second film"))
 			env.fake.AddFile("/Movies/Sub/a b.srt", []byte("subtitles"))
 
-			obscured := strings.TrimSpace(run(t, nil, "", bin, "obscure", davPass))
-			cfg := filepath.Join(t.TempDir(), "rclone.conf")
-			if err := os.WriteFile(cfg, nil, 0o600); err != nil {
-				t.Fatal(err)
-			}
-			renv := []string{"RCLONE_CONFIG=" + cfg, "RCLONE_WEBDAV_URL=" + env.url, "RCLONE_WEBDAV_VENDOR=other",
-				"RCLONE_WEBDAV_USER=" + davUser, "RCLONE_WEBDAV_PASS=" + obscured}
+			renv := rcloneDAVEnv(t, bin, env.url)
 			rc := func(args ...string) string {
 				t.Helper()
 				return run(t, renv, "", bin, append(args, "--retries", "1", "--low-level-retries", "1")...)

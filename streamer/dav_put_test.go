@@ -156,13 +156,7 @@ func davPutReplaces(t *testing.T, driver string) {
 	// rclone onto a name made after the listing. Its MKCOL of the folder
 	// makes alilink list it afresh, so here the caches know the name.
 	bin := streamertest.NeedTool(t, "rclone")
-	obscured := strings.TrimSpace(run(t, nil, "", bin, "obscure", davPass))
-	cfg := filepath.Join(t.TempDir(), "rclone.conf")
-	if err := os.WriteFile(cfg, nil, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	renv := []string{"RCLONE_CONFIG=" + cfg, "RCLONE_WEBDAV_URL=" + env.url, "RCLONE_WEBDAV_VENDOR=other",
-		"RCLONE_WEBDAV_USER=" + davUser, "RCLONE_WEBDAV_PASS=" + obscured}
+	renv := rcloneDAVEnv(t, bin, env.url)
 	propfind(map[string]bool{"rclone.txt": false})
 	oldID = fake.AddFile("/Lib/rclone.txt", []byte("made elsewhere for rclone"))
 	run(t, renv, "", bin, "copyto", local, ":webdav:Lib/rclone.txt", "--retries", "1", "--low-level-retries", "1")

@@ -4,14 +4,12 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/textproto"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -223,43 +221,11 @@ func TestFFprobeLivePhotoThroughProxy(t *testing.T) {
 	mov := streamertest.MovClip(t)
 	env := proxyEnvFor(t, "open", alifake.Options{}, streamer.Config{})
 	livePhoto(t, env.fake, "/Photos/IMG_0002.livp", mov)
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	probe := exec.CommandContext(ctx, ffprobe, "-v", "error", "-show_entries",
-		"format=duration,size:format_tags=major_brand:stream=codec_name", "-of", "json", serveTCP(t, env)+"/Photos/IMG_0002.livp")
-	out, err := probe.Output()
-	if err != nil {
-		t.Fatalf("ffprobe failed through the proxy: %v\n%s", err, out)
+	got := ffprobeProxy(t, env, ffprobe, serveTCP(t, env)+"/Photos/IMG_0002.livp")
+	if got.codecs != "mpeg4,aac" || got.duration < 1.9 || got.duration > 2.2 || got.size != fmt.Sprint(len(mov)) || got.brand != "qt" {
+		t.Fatalf("unexpected probe: codecs %v, duration %v, size %s (want %d), brand %q", got.codecs, got.duration, got.size, len(mov), got.brand)
 	}
-	var got struct {
-		Streams []struct {
-			CodecName string `json:"codec_name"`
-		} `json:"streams"`
-		Format struct {
-			Duration string            `json:"duration"`
-			Size     string            `json:"size"`
-			Tags     map[string]string `json:"tags"`
-		} `json:"format"`
-	}
-	if err := json.Unmarshal(out, &got); err != nil {
-		t.Fatalf("unexpected ffprobe output %s: %v", out, err)
-	}
-	var codecs []string
-	for _, s := range got.Streams {
-		codecs = append(codecs, s.CodecName)
-	}
-	d, _ := strconv.ParseFloat(got.Format.Duration, 64)
-	if strings.Join(codecs, ",") != "mpeg4,aac" || d < 1.9 || d > 2.2 || got.Format.Size != fmt.Sprint(len(mov)) ||
-		strings.TrimSpace(got.Format.Tags["major_brand"]) != "qt" {
-		t.Fatalf("unexpected probe: codecs %v, duration %v, size %s (want %d), brand %q", codecs, d, got.Format.Size, len(mov), got.Format.Tags["major_brand"])
-	}
-	seeks := 0
-	for _, r := range env.fake.Requests() {
-		if r.Endpoint == alifake.EndpointCDN && !strings.HasPrefix(r.Header.Get("Range"), "bytes=0-") {
-			seeks++
-		}
-	}
-	if seeks == 0 {
+	if got.seeks == 0 {
 		t.Fatalf("ffprobe never sought into the movie; the test proves less than it should")
 	}
 }
