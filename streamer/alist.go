@@ -435,8 +435,6 @@ func (s *Server) alistMe(ctx *fasthttp.RequestCtx, u alistUser) {
 // refused before they are read.
 const alistMaxBody = 64 << 10
 
-// alistBind reads a request as AList's ShouldBind does: a JSON body, or
-// for GET the query's fields. On failure it has answered.
 // alistBindPath binds the request's JSON to v and cleans the path it holds
 // at *raw; on failure it has answered.
 func (s *Server) alistBindPath(ctx *fasthttp.RequestCtx, v any, raw *string) (string, bool) {
@@ -451,6 +449,8 @@ func (s *Server) alistBindPath(ctx *fasthttp.RequestCtx, v any, raw *string) (st
 	return p, true
 }
 
+// alistBind reads a request as AList's ShouldBind does: a JSON body, or
+// for GET the query's fields. On failure it has answered.
 func (s *Server) alistBind(ctx *fasthttp.RequestCtx, v any) bool {
 	if ctx.IsGet() {
 		m := map[string]any{}

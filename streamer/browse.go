@@ -193,8 +193,6 @@ func pageDir(raw []byte) string {
 	return string(raw[:i+1])
 }
 
-// rootFrom is the relative path from a page's directory back to the root, so
-// that pages work under any prefix a reverse proxy mounts alilink at.
 // dirSlash is a folder's path ending in "/", the prefix of its children.
 func dirSlash(p string) string {
 	if p == "/" {
@@ -203,6 +201,8 @@ func dirSlash(p string) string {
 	return p + "/"
 }
 
+// rootFrom is the relative path from a page's directory back to the root, so
+// that pages work under any prefix a reverse proxy mounts alilink at.
 func rootFrom(dir string) string {
 	n := strings.Count(dir, "/") - 1
 	if n <= 0 {

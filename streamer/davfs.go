@@ -240,7 +240,7 @@ func (d *davFS) OpenFile(ctx context.Context, name string, flag int, _ os.FileMo
 		// Only a PUT opens a folder to write (COPY and MOVE remove the
 		// target first, LOCK creates only a missing name): 409, as Apache
 		// mod_dav ("Cannot PUT to a collection") and as a folder the
-		// caches did not know (davUpload), not x/net/webdav's 404.
+		// caches did not know (Server.put), not x/net/webdav's 404.
 		noteDriveErr(ctx, errPutFolder)
 		return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrPermission}
 	}

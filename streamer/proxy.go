@@ -85,22 +85,14 @@ func (s *Server) serveProxy(ctx *fasthttp.RequestCtx, it resolver.Item, link *re
 		return false
 	}
 	if p == nil {
-		if !s.acquireStream() {
-			dropFileHeaders(h)
-			s.writeError(ctx, errStreamsFull)
+		if p = s.startStream(ctx, it, link, r); p == nil {
 			return false
 		}
-		p = s.newProxyStream(it, link, r)
 	} else {
 		p.seek(r)
 	}
-	if p.up == nil {
-		if err := p.connect(); err != nil {
-			_ = p.Close()
-			dropFileHeaders(h)
-			s.writeError(ctx, err)
-			return false
-		}
+	if p.up == nil && !s.connectStream(ctx, p) {
+		return false
 	}
 	h.SetContentType(contentType(it.Name, it.MimeType, p.up.contentType))
 	ctx.SetStatusCode(status)
@@ -124,21 +116,38 @@ func (s *Server) serveProxy(ctx *fasthttp.RequestCtx, it resolver.Item, link *re
 // answer is usually the body to send; a HEAD asks for one byte. On failure
 // the error is answered and openPart returns nil.
 func (s *Server) openPart(ctx *fasthttp.RequestCtx, it resolver.Item, link *resolver.Link, rangeHeader string) *proxyStream {
-	h := &ctx.Response.Header
-	if !s.acquireStream() {
-		dropFileHeaders(h)
-		s.writeError(ctx, errStreamsFull)
+	p := s.startStream(ctx, partItem(it, link.Part), link, byteRange{rangeStart(rangeHeader), math.MaxInt64})
+	if p == nil {
 		return nil
 	}
-	p := s.newProxyStream(partItem(it, link.Part), link, byteRange{rangeStart(rangeHeader), math.MaxInt64})
 	p.sizing, p.sizeOnly = true, ctx.IsHead()
-	if err := p.connect(); err != nil {
-		_ = p.Close()
-		dropFileHeaders(h)
-		s.writeError(ctx, err)
+	if !s.connectStream(ctx, p) {
 		return nil
 	}
 	return p
+}
+
+// startStream takes a stream slot for a stream of it's bytes r; when all
+// are taken it answers 503 and returns nil.
+func (s *Server) startStream(ctx *fasthttp.RequestCtx, it resolver.Item, link *resolver.Link, r byteRange) *proxyStream {
+	if !s.acquireStream() {
+		dropFileHeaders(&ctx.Response.Header)
+		s.writeError(ctx, errStreamsFull)
+		return nil
+	}
+	return s.newProxyStream(it, link, r)
+}
+
+// connectStream makes p's first CDN request; on failure it closes p (its
+// slot with it) and answers the error.
+func (s *Server) connectStream(ctx *fasthttp.RequestCtx, p *proxyStream) bool {
+	if err := p.connect(); err != nil {
+		_ = p.Close()
+		dropFileHeaders(&ctx.Response.Header)
+		s.writeError(ctx, err)
+		return false
+	}
+	return true
 }
 
 // partItem is it as the part of it named part ("mov") is served: named
